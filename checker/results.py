@@ -1,0 +1,109 @@
+"""Results as data: verdicts, traces, per-property results, run reports, exit codes.
+
+Engines return these; reporters render them; only the CLI prints. The verdict
+words are fixed here, so no engine can call a bounded search "proved".
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from spec.sorts import Value
+from spec.source import Span
+
+
+class Verdict(enum.Enum):
+    PROVED = "proved"
+    VIOLATED = "violated"
+    BOUNDED = "no violation up to depth"
+    UNKNOWN = "unknown"
+
+
+class ExitCode(enum.IntEnum):
+    """Documented in docs/cli.rst and README.md."""
+
+    OK = 0            # every result matches its expectation
+    UNEXPECTED = 1    # some property was violated against expectation, or an expected violation was not found
+    USAGE = 2         # bad command line
+    SPEC_ERROR = 3    # the model has errors (diagnostics printed)
+    INCONCLUSIVE = 4  # some result is unknown, or only bounded where a violation was expected
+    INTERNAL = 70     # a bug in speccheck (please report)
+
+
+@dataclass(frozen=True)
+class Step:
+    action: str                       # IR action id (replay key)
+    text: str                         # what the step does, in the model's words
+    routine: str
+    kind: str                         # "action" | "call" | "step"
+    actor: str | None                 # running thread
+    interp: str | None                # its current interpreter before the step
+    params: tuple[tuple[str, Value], ...]
+    line: int | None = None
+    failure: str | None = None        # set on the final step of a check violation
+
+
+@dataclass(frozen=True)
+class Trace:
+    """states[0] is initial; steps[i] leads from states[i] to states[i+1]. A
+    trace for a check violation ends with one extra step that fails at the last
+    state (so len(steps) == len(states))."""
+
+    var_names: tuple[str, ...]
+    var_displays: tuple[str, ...]
+    states: tuple[tuple[Value, ...], ...]
+    steps: tuple[Step, ...]
+
+    @property
+    def length(self) -> int:
+        return len(self.steps)
+
+
+@dataclass(frozen=True)
+class PropertyResult:
+    name: str
+    kind: str
+    description: str
+    verdict: Verdict
+    engine: str
+    expected: str                     # "holds" | "violated"
+    depth: int | None = None          # bound reached (bounded) or trace length
+    states: int | None = None         # distinct states explored (explicit)
+    trace: Trace | None = None
+    reason: str | None = None         # for unknown, or how a proof was obtained
+    check_span: Span | None = field(default=None, compare=False)
+    message: str | None = None        # the violated check's message
+
+    @property
+    def as_expected(self) -> bool:
+        if self.expected == "violated":
+            return self.verdict is Verdict.VIOLATED
+        return self.verdict in (Verdict.PROVED, Verdict.BOUNDED)
+
+    @property
+    def unexpected_violation(self) -> bool:
+        return self.expected == "holds" and self.verdict is Verdict.VIOLATED
+
+
+@dataclass(frozen=True)
+class ModelReport:
+    file: str
+    model: str
+    params: tuple[tuple[str, Value], ...]
+    results: tuple[PropertyResult, ...]
+    replay: str
+    states: int | None = None
+    seconds: float | None = None
+
+
+def exit_code(reports: list[ModelReport]) -> ExitCode:
+    results = [r for m in reports for r in m.results]
+    if any(not r.as_expected and r.verdict in (Verdict.VIOLATED, Verdict.PROVED)
+           for r in results):
+        return ExitCode.UNEXPECTED
+    if any(not r.as_expected for r in results):
+        return ExitCode.INCONCLUSIVE
+    if any(r.verdict is Verdict.UNKNOWN for r in results):
+        return ExitCode.INCONCLUSIVE
+    return ExitCode.OK
