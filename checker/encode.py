@@ -21,7 +21,8 @@ from checker.ir import Action, Property, TransitionSystem
 from spec import terms as T
 from spec.sorts import BoolT, EnumT, IntT, MapT, NoneT, OptionT, Type, Value, domain, map_keys
 
-NONE_CODE = -1_000_000
+WIDTH = 20                  # bits per integer-like scalar (literals are kept well inside)
+NONE_CODE = -(2 ** (WIDTH - 1))
 
 Z = Any  # a z3 expression, or a dict of them for a map
 Key = tuple[Any, ...]
@@ -51,14 +52,17 @@ class Encoder:
             assert isinstance(v, tuple)
             return {k: self.value(c, t.value) for k, c in zip(self.keys(t), v, strict=True)}
         if v is None:
-            return z3.IntVal(NONE_CODE, self.ctx)
+            return self.num(NONE_CODE)
         if isinstance(t, OptionT):
             t = t.inner
         if isinstance(t, BoolT) or isinstance(v, bool):
             return z3.BoolVal(bool(v), self.ctx)
         if isinstance(t, EnumT):
-            return z3.IntVal(t.values.index(v), self.ctx)  # type: ignore[arg-type]
-        return z3.IntVal(v, self.ctx)  # type: ignore[arg-type]
+            return self.num(t.values.index(v))  # type: ignore[arg-type]
+        return self.num(v)  # type: ignore[arg-type]
+
+    def num(self, n: int) -> Z:
+        return z3.BitVecVal(n, WIDTH, self.ctx)
 
     def decode(self, z: Z, t: Type, model: z3.ModelRef) -> Value:
         if isinstance(t, MapT):
@@ -66,7 +70,7 @@ class Encoder:
         r = model.eval(z, model_completion=True)
         if isinstance(t, BoolT):
             return bool(z3.is_true(r))
-        n = r.as_long()
+        n = r.as_signed_long()
         if n == NONE_CODE and isinstance(t, OptionT):
             return None
         inner = t.inner if isinstance(t, OptionT) else t
@@ -129,11 +133,11 @@ class Encoder:
                     for key, raw in zip(self.keys(t), map_keys(t), strict=True)}
         if isinstance(t, BoolT):
             return z3.Bool(_clean(name), self.ctx)
-        return z3.Int(_clean(name), self.ctx)
+        return z3.BitVec(_clean(name), WIDTH, self.ctx)
 
     def selector(self, k: int) -> Z:
         if k not in self._selectors:
-            self._selectors[k] = z3.Int(f"act@{k}", self.ctx)
+            self._selectors[k] = z3.BitVec(f"act@{k}", WIDTH, self.ctx)
         return self._selectors[k]
 
     # ---- terms -------------------------------------------------------------------------
@@ -141,7 +145,7 @@ class Encoder:
         match t:
             case T.Lit(v, ty):
                 if isinstance(ty, NoneT):
-                    return z3.IntVal(NONE_CODE, self.ctx)
+                    return self.num(NONE_CODE)
                 return self.value(v, ty)
             case T.VarRef(name):
                 return self.state(k)[name]
@@ -334,8 +338,8 @@ class Encoder:
 
 
 def _const(z: Z) -> Any:
-    if z3.is_int_value(z):
-        return z.as_long()
+    if z3.is_bv_value(z):
+        return z.as_signed_long()
     if z3.is_true(z):
         return True
     if z3.is_false(z):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from spec.sorts import Value
+from spec.sorts import Type, Value
 from spec.source import Span
 
 
@@ -52,6 +52,7 @@ class Trace:
 
     var_names: tuple[str, ...]
     var_displays: tuple[str, ...]
+    var_types: tuple[Type, ...]
     states: tuple[tuple[Value, ...], ...]
     steps: tuple[Step, ...]
 

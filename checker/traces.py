@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from checker.evaluate import Env, State
+from checker.evaluate import Env, State, positions
 from checker.ir import Action, TransitionSystem
 from checker.results import Step, Trace
 from spec.program import CUR
 from spec.sorts import MapT
-from checker.evaluate import positions
 
 
 def make_step(ts: TransitionSystem, action: Action, env: Env, state: State,
@@ -28,4 +27,36 @@ def make_step(ts: TransitionSystem, action: Action, env: Env, state: State,
 
 def make_trace(ts: TransitionSystem, states: list[State], steps: list[Step]) -> Trace:
     return Trace(tuple(v.name for v in ts.vars), tuple(v.display for v in ts.vars),
-                 tuple(states), tuple(steps))
+                 tuple(v.type for v in ts.vars), tuple(states), tuple(steps))
+
+
+def describe_deadlock(ts: TransitionSystem, state: State) -> str:
+    """Who waits for which lock held by whom, in a deadlocked state."""
+    from checker.evaluate import Evaluator
+    from spec.program import HOLDER, LIVE
+
+    ev = Evaluator(ts)
+    index = ts.var_index()
+    parts: list[str] = []
+    for action in ts.actions:
+        if not action.waits or action.actor is None:
+            continue
+        for t in ts.thread_values:
+            env = {action.actor: t}
+            if not ev.eval(action.enabled, state, env):
+                continue
+            for lock, blocked in action.waits:
+                if not ev.eval(blocked, state, env):
+                    continue
+                lock_id = ev.eval(lock, state, env)
+                holder_t = ts.vars[index[HOLDER]].type
+                assert isinstance(holder_t, MapT)
+                holder = state[index[HOLDER]][positions(holder_t)[(lock_id,)]]  # type: ignore[index]
+                live_t = ts.vars[index[LIVE]].type
+                assert isinstance(live_t, MapT)
+                alive = holder is None or state[index[LIVE]][positions(live_t)[(holder,)]]  # type: ignore[index]
+                who = f"{holder}" + ("" if alive else " (a thread that no longer exists)")
+                text = f"{t} waits for {lock_id} held by {who}"
+                if text not in parts:
+                    parts.append(text)
+    return "; ".join(parts) if parts else "threads wait for each other forever"

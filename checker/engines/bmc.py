@@ -18,7 +18,7 @@ from checker.encode import Encoder
 from checker.ir import Property, TransitionSystem
 from checker.replay import validate
 from checker.results import PropertyResult, Step, Trace, Verdict
-from checker.traces import make_step, make_trace
+from checker.traces import describe_deadlock, make_step, make_trace
 
 ENGINE = "bmc"
 
@@ -26,7 +26,7 @@ ENGINE = "bmc"
 def bmc(ts: TransitionSystem, props: list[Property], *, depth: int, seed: int = 0,
         timeout_ms: int | None = None, deadline: float | None = None) -> dict[str, PropertyResult]:
     ctx = z3.Context()
-    solver = z3.Solver(ctx=ctx)
+    solver = z3.SolverFor("QF_BV", ctx=ctx)
     solver.set("random_seed", seed)
     if timeout_ms:
         solver.set("timeout", timeout_ms)
@@ -58,8 +58,8 @@ def bmc(ts: TransitionSystem, props: list[Property], *, depth: int, seed: int = 
                     depth=trace.length, trace=trace,
                     check_span=_failure_span(ts, last, p) if last else p.span,
                     message=last.failure if last else (
-                        f"invariant `{p.name}` is false" if p.kind != "builtin"
-                        else "threads wait for each other forever"))
+                        f"invariant `{p.name}` is false" if p.name != "deadlock"
+                        else describe_deadlock(ts, trace.states[-1])))
             elif outcome == z3.unknown:
                 results[p.name] = PropertyResult(
                     p.name, p.kind, p.description, Verdict.UNKNOWN, ENGINE, p.expected,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from checker.evaluate import CompiledAction, Env, Evaluator, State
 from checker.ir import Property, TransitionSystem
 from checker.results import PropertyResult, Step, Verdict
-from checker.traces import make_step, make_trace
+from checker.traces import describe_deadlock, make_step, make_trace
 
 ENGINE = "explicit"
 
@@ -132,8 +132,8 @@ def _violation(p: Property, states: list[State], steps: list[Step], ts: Transiti
     message = getattr(failure, "message", None)
     span = getattr(failure, "span", None) or p.span
     if message is None:
-        message = f"invariant `{p.name}` is false" if p.kind != "builtin" else \
-            "threads wait for each other forever"
+        message = (f"invariant `{p.name}` is false" if p.name != "deadlock"
+                   else describe_deadlock(ts, states[-1]))
     return PropertyResult(p.name, p.kind, p.description, Verdict.VIOLATED, ENGINE, p.expected,
                           depth=len(steps), trace=make_trace(ts, states, steps),
                           check_span=span, message=message)

@@ -1,0 +1,32 @@
+"""Run options: an immutable value passed explicitly from the CLI to the engines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ENGINES = ("auto", "explicit", "bmc")
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    engine: str = "auto"
+    depth: int = 20
+    seed: int = 0
+    only: tuple[str, ...] = ()
+    defines: tuple[tuple[str, str], ...] = ()
+    max_states: int = 200_000
+    timeout: float | None = None  # seconds per model, overall
+
+    def replay_args(self) -> list[str]:
+        args: list[str] = []
+        for name, value in self.defines:
+            args += ["-D", f"{name}={value}"]
+        args += ["--engine", self.engine]
+        if self.engine != "explicit":
+            args += ["--depth", str(self.depth)]
+        if self.engine != "bmc" and self.max_states != CheckOptions.max_states:
+            args += ["--max-states", str(self.max_states)]
+        for p in self.only:
+            args += ["--only", p]
+        args += ["--seed", str(self.seed)]
+        return args

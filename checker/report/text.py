@@ -1,0 +1,136 @@
+"""The human report: one line per property, then each counterexample as
+numbered steps showing only what changed, then a replay line. A pure function
+of the ModelReport (no z3, no I/O), so golden tests can pin it down."""
+
+from __future__ import annotations
+
+from checker.report.cells import cells, show_value
+from checker.results import ModelReport, PropertyResult, Trace, Verdict
+
+GREEN, RED, YELLOW, BOLD, RESET = "\x1b[32m", "\x1b[31m", "\x1b[33m", "\x1b[1m", "\x1b[0m"
+
+
+def verdict_text(r: PropertyResult) -> str:
+    if r.verdict is Verdict.BOUNDED:
+        text = f"no violation up to depth {r.depth}"
+    else:
+        text = r.verdict.value
+    if r.expected == "violated":
+        text += " (expected)" if r.verdict is Verdict.VIOLATED else " (a violation was expected)"
+    elif r.verdict is Verdict.VIOLATED:
+        text += " (UNEXPECTED)"
+    return text
+
+
+def evidence(r: PropertyResult) -> str:
+    if r.verdict is Verdict.VIOLATED and r.trace is not None:
+        return f"{r.trace.length}-step trace, replayed"
+    if r.verdict is Verdict.PROVED and r.states is not None:
+        return f"all {r.states} reachable states"
+    if r.verdict is Verdict.BOUNDED:
+        return "bounded search only"
+    return r.reason or ""
+
+
+def _color(text: str, r: PropertyResult, color: bool) -> str:
+    if not color:
+        return text
+    if not r.as_expected:
+        return RED + BOLD + text + RESET
+    if r.verdict is Verdict.UNKNOWN or r.verdict is Verdict.BOUNDED:
+        return YELLOW + text + RESET
+    return GREEN + text + RESET
+
+
+def render(report: ModelReport, *, color: bool = False, timings: bool = False) -> str:
+    out: list[str] = []
+    params = " ".join(f"{n}={show_value(v)}" for n, v in report.params)
+    out.append(f"{report.file}: model {report.model}" + (f" ({params})" if params else ""))
+    width = max((len(r.name) for r in report.results), default=8)
+    vwidth = max((len(verdict_text(r)) for r in report.results), default=8)
+    for r in report.results:
+        v = verdict_text(r).ljust(vwidth)
+        out.append(f"  {r.name.ljust(width)}  {_color(v, r, color)}  {r.engine:<8}  {evidence(r)}"
+                   .rstrip())
+    out.append("result: " + summary(report.results))
+    for r in report.results:
+        if r.trace is not None:
+            out.append("")
+            out.extend(render_trace(r))
+        elif r.verdict is Verdict.UNKNOWN and r.reason:
+            out.append(f"  {r.name}: unknown because {r.reason}")
+    if timings and report.seconds is not None:
+        out.append(f"time: {report.seconds:.2f}s")
+    out.append(f"replay: {report.replay}")
+    return "\n".join(out) + "\n"
+
+
+def summary(results: tuple[PropertyResult, ...]) -> str:
+    counts: dict[str, int] = {}
+    for r in results:
+        key = "bounded" if r.verdict is Verdict.BOUNDED else r.verdict.value
+        counts[key] = counts.get(key, 0) + 1
+    parts = [f"{n} {k}" for k, n in counts.items()]
+    bad = [r.name for r in results if not r.as_expected]
+    tail = "all as expected" if not bad else "NOT as expected: " + ", ".join(bad)
+    return ", ".join(parts) + " — " + tail
+
+
+def render_trace(r: PropertyResult) -> list[str]:
+    trace = r.trace
+    assert trace is not None
+    lines = [f"counterexample: {r.name} ({trace.length} steps, replayed by the explicit "
+             "evaluator)"]
+    if r.message:
+        lines.append(f"  {r.message}")
+    lines.append("  state 0:")
+    first = _cells(trace, 0)
+    lines.extend(_columns([f"{name} = {show_value(v)}" for name, v in first]))
+    for i, step in enumerate(trace.steps):
+        who = ""
+        if step.actor is not None:
+            who = f"thread {step.actor}" + (f" in {step.interp}" if step.interp else "") + ": "
+        text = step.text
+        if step.kind == "call":
+            args = ", ".join(f"{n}={show_value(v)}" for n, v in step.params[1:])
+            text = f"call {step.routine}({args})"
+        elif step.kind == "action":
+            args = ", ".join(f"{n}={show_value(v)}" for n, v in step.params)
+            text = f"{step.routine}({args})"
+        elif step.kind == "step":
+            text = f"{step.routine}: {text}"
+        where = f"  [line {step.line}]" if step.line else ""
+        lines.append(f"  {i + 1}. {who}{text}{where}")
+        if step.failure is not None:
+            lines.append(f"       ✗ {r.name}: {step.failure}")
+            continue
+        if i + 1 < len(trace.states):
+            before = dict(_cells(trace, i))
+            for name, v in _cells(trace, i + 1):
+                if before.get(name) != v:
+                    lines.append(f"       {name}: {show_value(before.get(name))} -> "
+                                 f"{show_value(v)}")
+    if r.trace is not None and len(trace.steps) < len(trace.states):
+        lines.append(f"  ✗ {r.name} is false in state {len(trace.states) - 1}")
+    if r.check_span is not None and r.check_span.source.text:
+        line, col = r.check_span.line_col()
+        lines.append(f"  check: {r.check_span.file}:{line}:{col}: "
+                     f"{r.check_span.source.line_text(line).strip()}")
+    return lines
+
+
+def _cells(trace: Trace, i: int) -> list[tuple[str, object]]:
+    return [(name, v) for _, name, v in cells(trace.var_names, trace.var_displays,
+                                               trace.var_types, trace.states[i])]
+
+
+def _columns(items: list[str]) -> list[str]:
+    lines, current = [], "    "
+    for item in items:
+        if len(current) + len(item) + 2 > 96 and current.strip():
+            lines.append(current.rstrip())
+            current = "    "
+        current += item + "   "
+    if current.strip():
+        lines.append(current.rstrip())
+    return lines

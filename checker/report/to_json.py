@@ -1,0 +1,94 @@
+"""The machine report: a versioned JSON document; traces in the Informal Trace
+Format (ITF) so Quint/Apalache tooling can read them. Key order is fixed."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from checker.results import ExitCode, ModelReport, PropertyResult, Trace
+from spec.sorts import MapT, OptionT, Type, Value, map_keys
+
+SCHEMA_VERSION = 1
+
+
+def itf_value(v: Value, t: Type) -> Any:
+    if isinstance(t, MapT):
+        assert isinstance(v, tuple)
+        return {"#map": [[_itf_key(k), itf_value(c, t.value)]
+                         for k, c in zip(map_keys(t), v, strict=True)]}
+    if isinstance(t, OptionT):
+        if v is None:
+            return {"tag": "None", "value": {"#tup": []}}
+        return {"tag": "Some", "value": itf_value(v, t.inner)}
+    if isinstance(v, bool) or isinstance(v, str):
+        return v
+    if isinstance(v, int):
+        return {"#bigint": str(v)}
+    return None
+
+
+def _itf_key(key: tuple[Value, ...]) -> Any:
+    parts = [itf_value(x, _scalar_type(x)) for x in key]
+    return parts[0] if len(parts) == 1 else {"#tup": parts}
+
+
+def _scalar_type(x: Value) -> Type:
+    from spec.sorts import BOOL, IntT
+    if isinstance(x, bool):
+        return BOOL
+    if isinstance(x, int):
+        return IntT(x, x)
+    from spec.sorts import EnumT
+    return EnumT("_", ())
+
+
+def itf_trace(model: str, trace: Trace) -> dict[str, Any]:
+    states = []
+    for i, state in enumerate(trace.states):
+        entry: dict[str, Any] = {"#meta": {"index": i}}
+        if i > 0:
+            step = trace.steps[i - 1]
+            entry["#meta"]["action"] = step.action
+            entry["#meta"]["text"] = step.text
+            entry["#meta"]["thread"] = step.actor
+        for name, t, v in zip(trace.var_names, trace.var_types, state, strict=True):
+            entry[name] = itf_value(v, t)
+        states.append(entry)
+    meta: dict[str, Any] = {"format": "ITF", "source": model, "varTypes": {
+        n: str(t) for n, t in zip(trace.var_names, trace.var_types, strict=True)}}
+    if len(trace.steps) == len(trace.states):
+        last = trace.steps[-1]
+        meta["failingStep"] = {"action": last.action, "text": last.text, "thread": last.actor,
+                               "params": {n: v for n, v in last.params},
+                               "message": last.failure}
+    return {"#meta": meta, "vars": list(trace.var_names), "states": states}
+
+
+def result_json(model: str, r: PropertyResult) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": r.name, "kind": r.kind, "verdict": r.verdict.value, "engine": r.engine,
+        "expected": r.expected, "as_expected": r.as_expected, "depth": r.depth,
+        "states": r.states, "reason": r.reason, "message": r.message,
+    }
+    if r.check_span is not None and r.check_span.source.text:
+        line, col = r.check_span.line_col()
+        out["location"] = {"file": r.check_span.file, "line": line, "column": col}
+    out["trace"] = None if r.trace is None else itf_trace(model, r.trace)
+    return out
+
+
+def render(reports: list[ModelReport], code: ExitCode) -> str:
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": "speccheck",
+        "exit_code": int(code),
+        "models": [{
+            "file": m.file, "model": m.model,
+            "parameters": {n: v for n, v in m.params},
+            "states": m.states,
+            "results": [result_json(m.file, r) for r in m.results],
+            "replay": m.replay,
+        } for m in reports],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,74 @@
+"""Checking one model file end to end: load -> check -> lower -> engines -> report.
+
+The engine order for ``--engine auto``: an exhaustive explicit search of the
+instance (fast, and a proof when it completes); properties it cannot decide
+within ``max_states`` go to BMC up to ``--depth``.
+"""
+
+from __future__ import annotations
+
+import shlex
+import time
+
+from checker.engines.bmc import bmc
+from checker.engines.explicit import explore
+from checker.ir import Property, TransitionSystem
+from checker.lower import lower
+from checker.options import CheckOptions
+from checker.replay import validate
+from checker.results import ModelReport, PropertyResult, Verdict
+from spec import codes
+from spec.diagnostics import SpecError
+from spec.loader import LoadedModel, load_file
+from spec.typecheck import check
+
+
+def build(model: LoadedModel, options: CheckOptions) -> TransitionSystem:
+    program = check(model, dict(options.defines))
+    return lower(program)
+
+
+def select(ts: TransitionSystem, only: tuple[str, ...]) -> list[Property]:
+    if not only:
+        return list(ts.properties)
+    names = [p.name for p in ts.properties]
+    bad = [n for n in only if n not in names]
+    if bad:
+        raise SpecError([codes.make("SC503", f"--only {n}: the model has no property `{n}`",
+                                    None, hint=codes.did_you_mean(n, names) or
+                                    "properties: " + ", ".join(names)) for n in bad])
+    return [p for p in ts.properties if p.name in only]
+
+
+def check_transition_system(ts: TransitionSystem, options: CheckOptions
+                            ) -> tuple[list[PropertyResult], int | None]:
+    props = select(ts, options.only)
+    deadline = time.monotonic() + options.timeout if options.timeout else None
+    results: dict[str, PropertyResult] = {}
+    states: int | None = None
+    if options.engine in ("auto", "explicit"):
+        found, stats = explore(ts, props, max_states=options.max_states, deadline=deadline)
+        states = stats.states
+        results.update(found)
+    if options.engine == "bmc" or options.engine == "auto":
+        todo = [p for p in props if p.name not in results
+                or results[p.name].verdict is Verdict.UNKNOWN]
+        if todo:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            timeout_ms = None if remaining is None else max(1, int(remaining * 1000))
+            results.update(bmc(ts, todo, depth=options.depth, seed=options.seed,
+                               timeout_ms=timeout_ms, deadline=deadline))
+    for r in results.values():
+        if r.trace is not None:  # every counterexample is replayed before it is shown
+            validate(ts, r.trace, ts.property(r.name))
+    return [results[p.name] for p in props], states
+
+
+def check_file(path: str, options: CheckOptions) -> ModelReport:
+    start = time.monotonic()
+    model = load_file(path)
+    ts = build(model, options)
+    results, states = check_transition_system(ts, options)
+    replay = shlex.join(["speccheck", path, *options.replay_args()])
+    return ModelReport(path, ts.name, ts.params, tuple(results), replay, states,
+                       time.monotonic() - start)
