@@ -205,6 +205,9 @@ class _Lowering:
     def compile_stmt(self, r: RoutineInfo, s: TStmt, succ: str, nodes: list[_Node]) -> str:
         text = _source_text(s.span)
         actor = T.Local(r.actor, self.thread)  # type: ignore[arg-type]
+        if isinstance(s, TIf) and isinstance(s.cond, T.Lit):
+            # a condition on parameters only: compile just the branch this instance takes
+            return self.compile_seq(r, list(s.then if s.cond.value else s.orelse), succ, nodes)
         if isinstance(s, TIf):
             then = self.compile_seq(r, list(s.then), succ, nodes)
             orelse = self.compile_seq(r, list(s.orelse), succ, nodes)
@@ -233,35 +236,43 @@ class _Lowering:
             ]))
             return try_label
         if isinstance(s, TSwitchTo):
+            # like switch_to_main_interpreter(): a no-op when already there
             stmts: list[_Any] = []
             if s.via is not None:
                 stmts.append(_Bind(s.via, s.span))
+            after = succ
             if not s.keep_gil:
-                take = self.new_label(r)
-                nodes.append(_Node(take, [_Edge(T.TRUE, [TAcquire(self.gil_term(actor), "gil",
-                                                                  s.span)], succ,
-                                                f"{text} (take {_show(s.interp)}'s GIL)",
-                                                s.span)]))
+                after = self.new_label(r)
+                nodes.append(_Node(after, [_Edge(T.TRUE, [TAcquire(self.gil_term(actor), "gil",
+                                                                   s.span)], succ,
+                                                 f"{text} (take {_show(s.interp)}'s GIL)",
+                                                 s.span)]))
                 stmts.append(TRelease(self.gil_term(actor), "gil", s.span))
-                succ = take
             stmts.append(_SetCur(s.interp, True, s.span))
             label = self.new_label(r)
-            nodes.append(_Node(label, [_Edge(T.TRUE, stmts, succ, text, s.span)]))
+            here = T.eq(T.select(self.ref(CUR), (actor,)), s.interp)
+            nodes.append(_Node(label, [
+                _Edge(T.neg(here), stmts, after, text, s.span),
+                _Edge(here, [], succ, f"{text} (already there: nothing to do)", s.span)]))
             return label
         if isinstance(s, TSwitchBack):
             stmts = []
+            after = succ
             if not s.keep_gil:
-                take = self.new_label(r)
-                nodes.append(_Node(take, [_Edge(T.TRUE, [TAcquire(self.gil_term(actor), "gil",
-                                                                  s.span)], succ,
-                                                f"{text} (take the GIL back)", s.span)]))
+                after = self.new_label(r)
+                nodes.append(_Node(after, [_Edge(T.TRUE, [TAcquire(self.gil_term(actor), "gil",
+                                                                   s.span)], succ,
+                                                 f"{text} (take the GIL back)", s.span)]))
                 stmts.append(TRelease(self.gil_term(actor), "gil", s.span))
-                succ = take
             stmts.append(_RestoreCur(s.span))
             if s.via is not None:
                 stmts.append(_Unbind(s.via, s.span))
             label = self.new_label(r)
-            nodes.append(_Node(label, [_Edge(T.TRUE, stmts, succ, text, s.span)]))
+            switched = T.ne(T.select(self.ref(SAVED), (actor,)), NONE)
+            nodes.append(_Node(label, [
+                _Edge(switched, stmts, after, text, s.span),
+                _Edge(T.neg(switched), [], succ, f"{text} (had not switched: nothing to do)",
+                      s.span)]))
             return label
         label = self.new_label(r)
         body = list(s.body) if isinstance(s, TAtomic) else [s]
@@ -437,8 +448,8 @@ class _Lowering:
         out: list[Property] = []
         for name, desc in BUILTIN_PROPERTIES.items():
             if name == "deadlock":
-                if self.thread is not None and self.lock_t.values and any(
-                        a.waits for a in actions):
+                if self.thread is not None and self.lock_t.values and (
+                        any(a.waits for a in actions) or name in expects):
                     out.append(make(name, "builtin", desc, T.neg(self.deadlock(actions)),
                                     BUILTIN_SPAN))
             elif name in used or name in expects:
@@ -642,6 +653,8 @@ class _Exec:
         here = lw.allocator(cur)
 
         def not_current(o: T.Term) -> T.Term:
+            if info.raw:  # PyMem_RawMalloc memory belongs to no interpreter
+                return T.FALSE
             return T.conj(T.ne(o, NONE), T.ne(lw.allocator(o), here))
 
         items = self.cur_value(items_var(obj)) if info.keys is not None else None
@@ -675,12 +688,14 @@ class _Exec:
             self.fail("R2", not_current(owner), f"`{text}` resizes `{obj}` while its "
                       "allocator's interpreter is not current", span)
             return
-        if op in ("read", "write"):
+        if op == "read":  # a lookup: a missing key is an answer, not an error
+            return
+        if op == "write":
             if idx:
                 assert items is not None
                 item = T.select(items, idx)
                 self.fail("memory", T.conj(alive, T.eq(item, NONE)),
-                          f"`{text}` uses an item that is not in `{obj}`", span)
+                          f"`{text}` changes an item that is not in `{obj}`", span)
             return
         assert items is not None
         item = T.select(items, idx)

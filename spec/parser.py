@@ -215,9 +215,9 @@ class _Builder(Transformer[Token, Any]):
         return "rlock"
 
     def object_decl(self, meta: Any, c: list[Any]) -> S.ObjectDecl:
-        name, keys, shared, guard = c
-        return S.ObjectDecl(str(name), keys, shared is not None, guard, self._docs(meta),
-                            self._span(meta))
+        name, keys, raw, shared, guard = c
+        return S.ObjectDecl(str(name), keys, raw is not None, shared is not None, guard,
+                            self._docs(meta), self._span(meta))
 
     def plain_object(self, meta: Any, c: list[Any]) -> None:
         return None
@@ -241,7 +241,7 @@ class _Builder(Transformer[Token, Any]):
         return S.InvariantDecl(str(c[0]), c[1], self._docs(meta), self._span(meta))
 
     def expect_decl(self, meta: Any, c: list[Any]) -> S.ExpectDecl:
-        return S.ExpectDecl(c[0], str(c[1]), self._docs(meta), self._span(meta))
+        return S.ExpectDecl(c[0], str(c[1]), c[2], self._docs(meta), self._span(meta))
 
     def holds(self, meta: Any, c: list[Any]) -> str:
         return "holds"

@@ -151,9 +151,9 @@ def print_decl(d: S.Decl) -> str:
         case S.LockDecl(name, index, kind, rel):
             idx = f"[{', '.join(print_type(t) for t in index)}]" if index else ""
             body = f"lock {name}{idx}: {kind}" + (" releases_gil" if rel else "")
-        case S.ObjectDecl(name, keys, shared, guard):
+        case S.ObjectDecl(name, keys, raw, shared, guard):
             kind = "object" if keys is None else f"dict[{', '.join(print_type(k) for k in keys)}]"
-            body = f"object {name}: {kind}"
+            body = f"object {name}: {kind}" + (" raw" if raw else "")
             if shared:
                 body += f" shared guarded_by {print_expr(guard)}"  # type: ignore[arg-type]
         case S.TStateDecl(name, interp):
@@ -166,8 +166,8 @@ def print_decl(d: S.Decl) -> str:
             body = f"proc {name}({_params(params)}) {print_block(b, 0)}"
         case S.InvariantDecl(name, e):
             body = f"invariant {name}: {print_expr(e)}"
-        case S.ExpectDecl(outcome, name):
-            body = f"expect {outcome} {name}"
+        case S.ExpectDecl(outcome, name, when):
+            body = f"expect {outcome} {name}" + (f" when {print_expr(when)}" if when else "")
         case _:
             raise AssertionError(d)
     return docs + body

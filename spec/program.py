@@ -184,6 +184,7 @@ class LockInfo:
 class ObjectInfo:
     name: str
     keys: tuple[Type, ...] | None
+    raw: bool
     shared: bool
     guard: Term | None  # Lock-typed; may mention Local(ACTOR)
     guard_text: str

@@ -326,6 +326,7 @@ class LockDecl:
 class ObjectDecl:
     name: str
     keys: tuple[TypeExpr, ...] | None  # None: a plain object; else a dict with these keys
+    raw: bool  # allocated with the raw allocator: owned by no interpreter (R2 does not apply)
     shared: bool
     guard: Expr | None
     docs: tuple[str, ...]
@@ -377,6 +378,7 @@ class InvariantDecl:
 class ExpectDecl:
     outcome: str  # "holds" | "violated"
     name: str
+    when: Expr | None  # the expectation applies only where this parameter condition holds
     docs: tuple[str, ...]
     span: Span = field(compare=False, repr=False)
 

@@ -352,7 +352,8 @@ class _Checker:
         if self.interp is None:
             raise self.err("SC405", "objects need `interpreters(N)` declared before them", d.span,
                            hint='add `include "runtime.spec"` or `interpreters(2)`')
-        self.objects[d.name] = ObjectInfo(d.name, keys, d.shared, None, "", d.span, d.docs)
+        self.objects[d.name] = ObjectInfo(d.name, keys, d.raw, d.shared, None, "", d.span,
+                                          d.docs)
         if d.shared and d.guard is None:
             raise self.err("SC403", f"shared object `{d.name}` needs `guarded_by LOCK`", d.span)
         if d.guard is not None and not d.shared:
@@ -386,8 +387,9 @@ class _Checker:
                         env.locals[ACTOR] = self.thread
                     guard, _ = self.lock_term(d.guard, env)
                     info = self.objects[d.name]
-                    self.objects[d.name] = ObjectInfo(info.name, info.keys, info.shared, guard,
-                                                      print_expr(d.guard), info.span, info.docs)
+                    text = str(guard.value) if isinstance(guard, T.Lit) else print_expr(d.guard)
+                    self.objects[d.name] = ObjectInfo(info.name, info.keys, info.raw, info.shared,
+                                                      guard, text, info.span, info.docs)
                 except _Bail:
                     pass
 
@@ -413,9 +415,19 @@ class _Checker:
                                          d.span, hint=codes.did_you_mean(d.name, known) or
                                          "properties: " + ", ".join(known)))
                 continue
+            if d.when is not None:
+                try:
+                    cond = self.expr(d.when, _Env(state=False, what="`when` condition"), BOOL)
+                    applies = bool(self.const(cond, d.when.span))
+                except _Bail:
+                    continue
+                if not applies:
+                    continue
             if d.name in seen:
-                self.sink.add(codes.make("SC102", f"expectation for `{d.name}` given twice", d.span,
-                                         notes=[f"first at {seen[d.name].describe()}"]))
+                self.sink.add(codes.make("SC102", f"two expectations for `{d.name}` apply to this "
+                                         "configuration", d.span,
+                                         notes=[f"the other is at {seen[d.name].describe()}"],
+                                         hint="make their `when` conditions exclusive"))
                 continue
             seen[d.name] = d.span
             out.append(ExpectInfo(d.name, d.outcome, d.span))
