@@ -276,7 +276,8 @@ class _Lowering:
             return label
         label = self.new_label(r)
         body = list(s.body) if isinstance(s, TAtomic) else [s]
-        nodes.append(_Node(label, [_Edge(T.TRUE, body, succ, _first_line(text), s.span)]))
+        shown = _shorten(text) if isinstance(s, TAtomic) else _first_line(text)
+        nodes.append(_Node(label, [_Edge(T.TRUE, body, succ, shown, s.span)]))
         return label
 
     def lock_releases_gil(self, family: str) -> bool:
@@ -653,7 +654,7 @@ class _Exec:
         here = lw.allocator(cur)
 
         def not_current(o: T.Term) -> T.Term:
-            if info.raw:  # PyMem_RawMalloc memory belongs to no interpreter
+            if info.raw and o is owner:  # a raw container belongs to no interpreter
                 return T.FALSE
             return T.conj(T.ne(o, NONE), T.ne(lw.allocator(o), here))
 
@@ -742,6 +743,10 @@ def _source_text(span: Span) -> str:
 
 def _first_line(text: str) -> str:
     return text.split("{", 1)[0].strip() if "{" in text else text
+
+
+def _shorten(text: str, limit: int = 90) -> str:
+    return text if len(text) <= limit else text[: limit - 4] + " ..."
 
 
 def _show(t: T.Term) -> str:

@@ -326,7 +326,8 @@ class LockDecl:
 class ObjectDecl:
     name: str
     keys: tuple[TypeExpr, ...] | None  # None: a plain object; else a dict with these keys
-    raw: bool  # allocated with the raw allocator: owned by no interpreter (R2 does not apply)
+    raw: bool  # the container is raw memory (PyMem_RawMalloc): R2 never applies to it,
+    # only to its items
     shared: bool
     guard: Expr | None
     docs: tuple[str, ...]

@@ -95,6 +95,7 @@ class _Checker:
         self.lock_sort = EnumT("Lock", ())
         self.proc_sort = EnumT("Proc", ())
         self.asserts: dict[str, Span] = {}
+        self.failed: set[str] = set()
         self.gil_of: dict[str, str] = {}
         self.alloc_of: dict[str, str] = {}
 
@@ -123,7 +124,9 @@ class _Checker:
             try:
                 self._declare_first(d, later)
             except _Bail:
-                pass
+                name = getattr(d, "name", None)
+                if isinstance(name, str):
+                    self.failed.add(name)  # later uses of it report nothing more
         self._finish_runtime()
         routines: list[RoutineInfo] = []
         invariants: list[InvariantInfo] = []
@@ -591,6 +594,8 @@ class _Checker:
         return T.eq(a, b) if op == "==" else T.ne(a, b)
 
     def _name(self, name: str, span: Span, env: _Env) -> T.Term:
+        if name in self.failed and name not in env.locals:
+            raise _Bail()
         if name in env.locals:
             return T.Local(name, env.locals[name])
         if name in self.params:
@@ -640,6 +645,8 @@ class _Checker:
         return body
 
     def _index(self, e: S.Expr, base: str, args: tuple[S.Expr, ...], env: _Env) -> T.Term:
+        if base in self.failed:
+            raise _Bail()
         if base in self.vars:
             vt = self.vars[base].type
             if not isinstance(vt, MapT):
@@ -662,6 +669,8 @@ class _Checker:
         raise self._unknown(e.span, "map", base, [*self.vars, *self.locks, *self.objects])
 
     def _call(self, e: S.Expr, fn: str, args: tuple[S.Expr, ...], env: _Env) -> T.Term:
+        if fn in self.failed:
+            raise _Bail()
         if fn in self.defs:
             return self._inline(fn, args, e.span, env)
         if fn not in BUILTIN_FUNCTIONS:
