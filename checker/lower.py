@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from checker.ir import Action, Failure, Init, Property, StateVar, TransitionSystem
 from spec import terms as T
 from spec.program import (
-    BUILTIN_PROPERTIES, CUR, HOLDER, LEVEL, LEVEL_T, LIVE, MAX_RLOCK_LEVEL, PC,
+    BUILTIN_PROPERTIES, CUR, HOLDER, LEVEL, LEVEL_T, LIVE, MAX_RLOCK_LEVEL, PARKED, PC,
     PROC, SAVED, ObjectInfo, Program, RoutineInfo, TAcquire, TAssert, TAssign, TAssume, TAtomic,
-    TAwait, TFork, TIf, TObjectOp, TRelease, TStmt, TSwitchBack, TSwitchTo, arg_var, items_var,
+    TAttach, TAwait, TDetach, TFork, TIf, TObjectOp, TRelease, TStmt, TSwitchBack, TSwitchTo, arg_var, items_var,
     obj_var, tstate_var,
 )
 from spec.sorts import (
@@ -63,6 +63,11 @@ class _Bind:
 @dataclass(frozen=True)
 class _Unbind:
     tstate: str
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
+class _Reattach:
     span: Span = field(compare=False)
 
 
@@ -128,6 +133,8 @@ class _Lowering:
             if self.interp is not None:
                 self.add_var(CUR, MapT((th,), OptionT(self.interp)), "cur")
                 self.add_var(SAVED, MapT((th,), OptionT(self.interp)), "saved")
+                if _uses(p, (TDetach, TAttach)):
+                    self.add_var(PARKED, MapT((th,), OptionT(self.interp)), "detached_from")
             self.add_var(LIVE, MapT((th,), BOOL), "live")
             if self.lock_t.values:
                 self.add_var(HOLDER, MapT((self.lock_t,), OptionT(th)), "holder")
@@ -254,6 +261,11 @@ class _Lowering:
             nodes.append(_Node(label, [
                 _Edge(T.neg(here), stmts, after, text, s.span),
                 _Edge(here, [], succ, f"{text} (already there: nothing to do)", s.span)]))
+            return label
+        if isinstance(s, TAttach):
+            # PyEval_RestoreThread: take the GIL (may wait), then the tstate is current again
+            label = self.new_label(r)
+            nodes.append(_Node(label, [_Edge(T.TRUE, [_Reattach(s.span)], succ, text, s.span)]))
             return label
         if isinstance(s, TSwitchBack):
             stmts = []
@@ -633,6 +645,26 @@ class _Exec:
                 self.object_op(op, obj, tuple(self.read(i) for i in index), span, text)
             case TFork(reinit, span):
                 self.fork(reinit)
+            case TDetach(span):
+                assert a is not None
+                cur = T.select(self.cur_value(CUR), (a,))
+                self.fail("tstate", T.eq(cur, NONE), "`detach` with no current thread state", span)
+                self.run(TRelease(lw.gil_term(a), "gil", span))
+                self.write(PARKED, (a,), cur)
+                self.write(CUR, (a,), NONE)
+            case TAttach(span) | _Reattach(span):
+                assert a is not None
+                parked = T.select(self.cur_value(PARKED), (a,))
+                self.fail("tstate", T.eq(parked, NONE), "`attach` without an earlier `detach`",
+                          span)
+                gil_of = dict(lw.p.gil_of)
+                assert lw.interp is not None
+                gil: T.Term = T.Lit(gil_of["main"], lw.lock_t)
+                for i in reversed(lw.interp.values):
+                    gil = T.ite(T.eq(parked, T.Lit(i, lw.interp)), T.Lit(gil_of[i], lw.lock_t), gil)
+                self.write(CUR, (a,), parked)
+                self.write(PARKED, (a,), NONE)
+                self.run(TAcquire(gil, "gil", span))
             case _:
                 raise AssertionError(s)
 
@@ -730,6 +762,19 @@ class _Exec:
             self.write(HOLDER, (lk,), NONE)
             if family != "gil" and lw.lock_kind(family) == "rlock":
                 self.write(LEVEL, (lk,), T.Lit(0, LEVEL_T))
+
+
+def _uses(p: Program, kinds: tuple[type, ...]) -> bool:
+    def walk(stmts: tuple[TStmt, ...]) -> bool:
+        for s in stmts:
+            if isinstance(s, kinds):
+                return True
+            if isinstance(s, TIf) and (walk(s.then) or walk(s.orelse)):
+                return True
+            if isinstance(s, TAtomic) and walk(s.body):
+                return True
+        return False
+    return any(walk(r.body) for r in p.routines)
 
 
 def _const(t: T.Term) -> Value:

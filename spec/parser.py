@@ -338,6 +338,12 @@ class _Builder(Transformer[Token, Any]):
     def skip_stmt(self, meta: Any, c: list[Any]) -> S.Skip:
         return S.Skip(self._span(meta))
 
+    def detach_stmt(self, meta: Any, c: list[Any]) -> S.Detach:
+        return S.Detach(self._span(meta))
+
+    def attach_stmt(self, meta: Any, c: list[Any]) -> S.Attach:
+        return S.Attach(self._span(meta))
+
     def fork_stmt(self, meta: Any, c: list[Any]) -> S.Fork:
         return S.Fork(tuple(c[0] or ()), self._span(meta))
 

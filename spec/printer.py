@@ -114,6 +114,10 @@ def print_stmt(s: S.Stmt, indent: int = 0) -> str:
             return f"atomic {print_block(body, indent)}"
         case S.Skip():
             return "skip"
+        case S.Detach():
+            return "detach"
+        case S.Attach():
+            return "attach"
         case S.Fork(reinit):
             return "fork" + (" reinit " + ", ".join(print_expr(x) for x in reinit) if reinit else "")
     raise AssertionError(s)

@@ -24,6 +24,7 @@ SAVED = "$saved"      # Thread -> Interp? (where `switch back` returns to)
 LIVE = "$live"        # Thread -> bool    (false after another thread forked)
 HOLDER = "$holder"    # Lock -> Thread?
 LEVEL = "$level"      # Lock -> int[0..MAX_RLOCK_LEVEL] (recursive locks)
+PARKED = "$parked"    # Thread -> Interp? (where `attach` returns after `detach`)
 
 
 def obj_var(name: str) -> str:
@@ -142,13 +143,23 @@ class TAtomic:
 
 
 @dataclass(frozen=True)
+class TDetach:
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class TAttach:
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class TFork:
     reinit: tuple[tuple[Term, str], ...]  # (lock term, family)
     span: Span = field(compare=False, repr=False)
 
 
 TStmt = (TAssign | TIf | TAssert | TAwait | TAssume | TAcquire | TRelease | TSwitchTo
-         | TSwitchBack | TObjectOp | TAtomic | TFork)
+         | TSwitchBack | TObjectOp | TAtomic | TFork | TDetach | TAttach)
 
 
 @dataclass(frozen=True)

@@ -214,13 +214,27 @@ class Skip:
 
 
 @dataclass(frozen=True, slots=True)
+class Detach:
+    """PyEval_SaveThread: drop the GIL and leave no current thread state."""
+
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Attach:
+    """PyEval_RestoreThread: take the GIL back and make the saved tstate current."""
+
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Fork:
     reinit: tuple[Expr, ...]
     span: Span = field(compare=False, repr=False)
 
 
 Stmt = (Assign | If | Assert | Await | Assume | Acquire | Release | SwitchTo | SwitchBack
-        | ObjectOp | Atomic | Skip | Fork)
+        | ObjectOp | Atomic | Skip | Fork | Detach | Attach)
 
 
 @dataclass(frozen=True, slots=True)

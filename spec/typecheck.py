@@ -21,7 +21,7 @@ from spec.printer import print_expr
 from spec.program import (
     ACTOR, BUILTIN_PROPERTIES, CUR, HOLDER, LEVEL, LEVEL_T, LIVE, PROC, ExpectInfo, InvariantInfo,
     LockInfo, ObjectInfo, ParamInfo, Program, RoutineInfo, TAcquire, TAssert, TAssign, TAssume,
-    TAtomic, TAwait, TFork, TIf, TObjectOp, TRelease, TStateInfo, TStmt, TSwitchBack, TSwitchTo,
+    TAtomic, TAttach, TAwait, TDetach, TFork, TIf, TObjectOp, TRelease, TStateInfo, TStmt, TSwitchBack, TSwitchTo,
     VarInfo, gil_id, items_var, obj_var, tstate_var,
 )
 from spec.sorts import (
@@ -973,6 +973,12 @@ class _Checker:
                 return TObjectOp(op, target.name, idx2, s.span)
             case S.Atomic(body):
                 return TAtomic(tuple(self.block(body.stmts, env, ctx, owner, switches)), s.span)
+            case S.Detach():
+                self._need_actor(env, s.span, "detach")
+                return TDetach(s.span)
+            case S.Attach():
+                self._need_actor(env, s.span, "attach")
+                return TAttach(s.span)
             case S.Fork(reinit):
                 self._need_actor(env, s.span, "fork")
                 locks = tuple(self.lock_term(x, env) for x in reinit)
