@@ -17,7 +17,8 @@ from checker.options import ENGINES, CheckOptions
 from checker.report import text, to_json
 from checker.results import ExitCode, ModelReport, exit_code
 from checker.run import check_file
-from spec.diagnostics import SpecError, render as render_diagnostic
+from spec.diagnostics import SpecError
+from spec.diagnostics import render as render_diagnostic
 
 VERSION = "0.1.0"
 

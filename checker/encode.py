@@ -2,7 +2,8 @@
 
 Naming (the only place that knows it): state variable ``v`` at step k is
 ``v@k`` (a map cell ``v[key]@k``); actions are grounded into instances (one
-per combination of parameter values), and the instance taken between steps k and k+1 is the integer selector
+per combination of parameter values), and the instance taken between steps k
+and k+1 is the integer selector
 ``act@k``. Scalars are z3 Bools or Ints: an enumeration element is its index,
 an integer itself, and an empty option the sentinel ``NONE_CODE``. Maps are
 flattened into one constant per cell, so a step's terms only ever mention
@@ -58,8 +59,10 @@ class Encoder:
         if isinstance(t, BoolT) or isinstance(v, bool):
             return z3.BoolVal(bool(v), self.ctx)
         if isinstance(t, EnumT):
-            return self.num(t.values.index(v))  # type: ignore[arg-type]
-        return self.num(v)  # type: ignore[arg-type]
+            assert isinstance(v, str)
+            return self.num(t.values.index(v))
+        assert isinstance(v, int)
+        return self.num(v)
 
     def num(self, n: int) -> Z:
         return z3.BitVecVal(n, WIDTH, self.ctx)
@@ -70,7 +73,7 @@ class Encoder:
         r = model.eval(z, model_completion=True)
         if isinstance(t, BoolT):
             return bool(z3.is_true(r))
-        n = r.as_signed_long()
+        n: int = r.as_signed_long()
         if n == NONE_CODE and isinstance(t, OptionT):
             return None
         inner = t.inner if isinstance(t, OptionT) else t
@@ -89,7 +92,8 @@ class Encoder:
             return NONE_CODE
         inner = t.inner if isinstance(t, OptionT) else t
         if isinstance(inner, EnumT):
-            return inner.values.index(v)  # type: ignore[arg-type]
+            assert isinstance(v, str)
+            return inner.values.index(v)
         return v
 
     def in_domain(self, z: Z, t: Type) -> Z:
@@ -128,8 +132,8 @@ class Encoder:
 
     def _fresh(self, name: str, t: Type) -> Z:
         if isinstance(t, MapT):
-            return {key: self._fresh(f"{name.rsplit('@', 1)[0]}{list(raw)}@{name.rsplit('@', 1)[1]}",
-                                     t.value)
+            base, step = name.rsplit("@", 1)
+            return {key: self._fresh(f"{base}{list(raw)}@{step}", t.value)
                     for key, raw in zip(self.keys(t), map_keys(t), strict=True)}
         if isinstance(t, BoolT):
             return z3.Bool(_clean(name), self.ctx)

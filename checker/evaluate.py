@@ -22,7 +22,7 @@ Env = dict[str, Value]
 Fn = Callable[[State, Env], Any]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def positions(t: MapT) -> dict[tuple[Value, ...], int]:
     return {k: i for i, k in enumerate(map_keys(t))}
 

@@ -21,13 +21,52 @@ from dataclasses import dataclass, field
 from checker.ir import Action, Failure, Init, Property, StateVar, TransitionSystem
 from spec import terms as T
 from spec.program import (
-    BUILTIN_PROPERTIES, CUR, HOLDER, LEVEL, LEVEL_T, LIVE, MAX_RLOCK_LEVEL, PARKED, PC,
-    PROC, SAVED, ObjectInfo, Program, RoutineInfo, TAcquire, TAssert, TAssign, TAssume, TAtomic,
-    TAttach, TAwait, TDetach, TFork, TIf, TObjectOp, TRelease, TStmt, TSwitchBack, TSwitchTo, arg_var, items_var,
-    obj_var, tstate_var,
+    BUILTIN_PROPERTIES,
+    CUR,
+    HOLDER,
+    LEVEL,
+    LEVEL_T,
+    LIVE,
+    MAX_RLOCK_LEVEL,
+    PARKED,
+    PC,
+    PROC,
+    SAVED,
+    ObjectInfo,
+    Program,
+    RoutineInfo,
+    TAcquire,
+    TAssert,
+    TAssign,
+    TAssume,
+    TAtomic,
+    TAttach,
+    TAwait,
+    TDetach,
+    TFork,
+    TIf,
+    TObjectOp,
+    TRelease,
+    TStmt,
+    TSwitchBack,
+    TSwitchTo,
+    arg_var,
+    items_var,
+    obj_var,
+    tstate_var,
 )
 from spec.sorts import (
-    BOOL, EnumT, IntT, MapT, NoneT, OptionT, Type, Value, default_value, domain, map_keys,
+    BOOL,
+    EnumT,
+    IntT,
+    MapT,
+    NoneT,
+    OptionT,
+    Type,
+    Value,
+    default_value,
+    domain,
+    map_keys,
 )
 from spec.source import BUILTIN_SPAN, Span
 
@@ -287,7 +326,7 @@ class _Lowering:
                       s.span)]))
             return label
         label = self.new_label(r)
-        body = list(s.body) if isinstance(s, TAtomic) else [s]
+        body: list[_Any] = list(s.body) if isinstance(s, TAtomic) else [s]
         shown = _shorten(text) if isinstance(s, TAtomic) else _first_line(text)
         nodes.append(_Node(label, [_Edge(T.TRUE, body, succ, shown, s.span)]))
         return label
@@ -419,14 +458,14 @@ class _Lowering:
         assumes: list[T.Term] = []
         for s in self.p.init:
             if isinstance(s, TAssign):
-                t = self.var_types[s.var]
+                vt = self.var_types[s.var]
                 idx = tuple(_const(i) for i in s.index) if s.index else None
                 if s.value is None:
-                    cell_t = t.value if isinstance(t, MapT) else t
+                    cell_t = vt.value if isinstance(vt, MapT) else vt
                     choices = [c for c in choices if not (c[0] == s.var and c[1] == idx)]
-                    if idx is None and isinstance(t, MapT):
+                    if idx is None and isinstance(vt, MapT):
                         choices = [c for c in choices if c[0] != s.var]
-                        for key in map_keys(t):
+                        for key in map_keys(vt):
                             choices.append((s.var, key, domain(cell_t)))
                     else:
                         choices.append((s.var, idx, domain(cell_t)))
@@ -435,12 +474,14 @@ class _Lowering:
                 choices = [c for c in choices if not (c[0] == s.var and (c[1] == idx
                                                                       or idx is None))]
                 if idx is None:
-                    values[s.var] = (tuple(val for _ in map_keys(t)) if isinstance(t, MapT)
+                    values[s.var] = (tuple(val for _ in map_keys(vt)) if isinstance(vt, MapT)
                                      else val)
                 else:
-                    assert isinstance(t, MapT)
-                    keys = map_keys(t)
-                    cells = list(values[s.var])  # type: ignore[arg-type]
+                    assert isinstance(vt, MapT)
+                    keys = map_keys(vt)
+                    current = values[s.var]
+                    assert isinstance(current, tuple)
+                    cells = list(current)
                     cells[keys.index(idx)] = val
                     values[s.var] = tuple(cells)
             elif isinstance(s, TAssume):

@@ -24,7 +24,7 @@ class ExitCode(enum.IntEnum):
     """Documented in docs/cli.rst and README.md."""
 
     OK = 0            # every result matches its expectation
-    UNEXPECTED = 1    # some property was violated against expectation, or an expected violation was not found
+    UNEXPECTED = 1    # a violation against expectation, or an expected violation proved absent
     USAGE = 2         # bad command line
     SPEC_ERROR = 3    # the model has errors (diagnostics printed)
     INCONCLUSIVE = 4  # some result is unknown, or only bounded where a violation was expected

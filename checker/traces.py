@@ -6,7 +6,7 @@ from checker.evaluate import Env, State, positions
 from checker.ir import Action, TransitionSystem
 from checker.results import Step, Trace
 from spec.program import CUR
-from spec.sorts import MapT
+from spec.sorts import MapT, Value
 
 
 def make_step(ts: TransitionSystem, action: Action, env: Env, state: State,
@@ -42,7 +42,7 @@ def describe_deadlock(ts: TransitionSystem, state: State) -> str:
         if not action.waits or action.actor is None:
             continue
         for t in ts.thread_values:
-            env = {action.actor: t}
+            env: dict[str, Value] = {action.actor: t}
             if not ev.eval(action.enabled, state, env):
                 continue
             for lock, blocked in action.waits:

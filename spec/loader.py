@@ -13,7 +13,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from spec import codes, syntax as S
+from spec import codes
+from spec import syntax as S
 from spec.diagnostics import SpecError
 from spec.parser import parse
 from spec.source import SourceFile, Span
@@ -63,7 +64,8 @@ def load_text(name: str, text: str) -> LoadedModel:
     module = parse(source)
     for d in module.decls:
         if isinstance(d, S.IncludeDecl):
-            raise SpecError([codes.make("SC001", "`include` needs a model read from a file", d.span)])
+            raise SpecError([codes.make("SC001", "`include` needs a model read from a file",
+                                        d.span)])
     return LoadedModel(source, module.decls, (name,))
 
 
@@ -101,7 +103,8 @@ def _expand(source: SourceFile, real: Path, allowed: tuple[Path, ...], stack: tu
         inner = _expand(included, target, allowed, (*stack, target), files)
         for x in inner:
             if isinstance(x, S.ModelDecl):
-                raise SpecError([codes.make("SC103", "an included file cannot declare `model`",
-                                            x.span, hint="only the top-level file names the model")])
+                raise SpecError([codes.make(
+                    "SC103", "an included file cannot declare `model`", x.span,
+                    hint="only the top-level file names the model")])
         out.extend(inner)
     return out

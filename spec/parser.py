@@ -11,9 +11,16 @@ import functools
 from typing import Any
 
 from lark import Lark, Token, Transformer, Tree, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+    VisitError,
+)
 
-from spec import codes, syntax as S
+from spec import codes
+from spec import syntax as S
 from spec.diagnostics import SpecError
 from spec.source import SourceFile, Span
 
@@ -279,8 +286,7 @@ class _Builder(Transformer[Token, Any]):
 
     # -- statements
     def block(self, meta: Any, c: list[Any]) -> S.Block:
-        return S.Block(tuple(x for x in c if not isinstance(x, S.Skip) or x.span.end > x.span.start
-                             or True), self._span(meta))
+        return S.Block(tuple(c), self._span(meta))
 
     def assign(self, meta: Any, c: list[Any]) -> S.Assign:
         return S.Assign(c[0], c[1], self._span(meta))
@@ -319,18 +325,29 @@ class _Builder(Transformer[Token, Any]):
     def switch_back_stmt(self, meta: Any, c: list[Any]) -> S.SwitchBack:
         return S.SwitchBack(c[0] is not None, self._span(meta))
 
-    def _objop(op: str) -> Any:  # noqa: N805 - helper building one method per operation
-        def method(self: _Builder, meta: Any, c: list[Any]) -> S.ObjectOp:
-            return S.ObjectOp(op, c[0], self._span(meta))
-        return method
+    def _objop(self, op: str, meta: Any, c: list[Any]) -> S.ObjectOp:
+        return S.ObjectOp(op, c[0], self._span(meta))
 
-    alloc_stmt = _objop("alloc")
-    free_stmt = _objop("free")
-    resize_stmt = _objop("resize")
-    read_stmt = _objop("read")
-    write_stmt = _objop("write")
-    insert_stmt = _objop("insert")
-    remove_stmt = _objop("remove")
+    def alloc_stmt(self, meta: Any, c: list[Any]) -> S.ObjectOp:
+        return self._objop("alloc", meta, c)
+
+    def free_stmt(self, meta: Any, c: list[Any]) -> S.ObjectOp:
+        return self._objop("free", meta, c)
+
+    def resize_stmt(self, meta: Any, c: list[Any]) -> S.ObjectOp:
+        return self._objop("resize", meta, c)
+
+    def read_stmt(self, meta: Any, c: list[Any]) -> S.ObjectOp:
+        return self._objop("read", meta, c)
+
+    def write_stmt(self, meta: Any, c: list[Any]) -> S.ObjectOp:
+        return self._objop("write", meta, c)
+
+    def insert_stmt(self, meta: Any, c: list[Any]) -> S.ObjectOp:
+        return self._objop("insert", meta, c)
+
+    def remove_stmt(self, meta: Any, c: list[Any]) -> S.ObjectOp:
+        return self._objop("remove", meta, c)
 
     def atomic_stmt(self, meta: Any, c: list[Any]) -> S.Atomic:
         return S.Atomic(c[0], self._span(meta))

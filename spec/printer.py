@@ -119,7 +119,9 @@ def print_stmt(s: S.Stmt, indent: int = 0) -> str:
         case S.Attach():
             return "attach"
         case S.Fork(reinit):
-            return "fork" + (" reinit " + ", ".join(print_expr(x) for x in reinit) if reinit else "")
+            if not reinit:
+                return "fork"
+            return "fork reinit " + ", ".join(print_expr(x) for x in reinit)
     raise AssertionError(s)
 
 

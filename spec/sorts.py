@@ -13,7 +13,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Union
 
-Value = Union[bool, int, str, None, tuple["Value", ...]]
+Value = Union[bool, int, str, None, tuple["Value", ...]]  # noqa: UP007 (recursive alias)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +57,10 @@ class MapT:
     value: Type
 
     def __str__(self) -> str:
-        keys = str(self.keys[0]) if len(self.keys) == 1 else "(" + ", ".join(map(str, self.keys)) + ")"
+        if len(self.keys) == 1:
+            keys = str(self.keys[0])
+        else:
+            keys = "(" + ", ".join(map(str, self.keys)) + ")"
         return f"{keys} -> {self.value}"
 
 
@@ -69,7 +72,7 @@ class NoneT:
         return "none"
 
 
-Type = Union[BoolT, IntT, EnumT, OptionT, MapT, NoneT]
+Type = Union[BoolT, IntT, EnumT, OptionT, MapT, NoneT]  # noqa: UP007 (forward references)
 
 BOOL = BoolT()
 
@@ -103,7 +106,8 @@ def domain_size(t: Type) -> int:
             cells = 1
             for k in keys:
                 cells *= domain_size(k)
-            return domain_size(value) ** cells
+            size: int = domain_size(value) ** cells
+            return size
         case _:
             return 1
 
@@ -151,9 +155,8 @@ def assignable(target: Type, source: Type) -> bool:
         return True
     if isinstance(target, OptionT):
         return isinstance(source, NoneT) or assignable(target.inner, source)
-    if isinstance(target, IntT) and isinstance(source, IntT):
-        return True  # range is checked when the value is stored (property `bounds`)
-    return False
+    # int ranges are checked when the value is stored (property `bounds`)
+    return isinstance(target, IntT) and isinstance(source, IntT)
 
 
 def in_type(t: Type, v: Value) -> bool:

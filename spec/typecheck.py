@@ -13,20 +13,64 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from spec import codes, syntax as S
+from spec import codes
+from spec import syntax as S
 from spec import terms as T
 from spec.diagnostics import Diagnostic, DiagnosticSink, SpecError
 from spec.loader import LoadedModel
 from spec.printer import print_expr
 from spec.program import (
-    ACTOR, BUILTIN_PROPERTIES, CUR, HOLDER, LEVEL, LEVEL_T, LIVE, PROC, ExpectInfo, InvariantInfo,
-    LockInfo, ObjectInfo, ParamInfo, Program, RoutineInfo, TAcquire, TAssert, TAssign, TAssume,
-    TAtomic, TAttach, TAwait, TDetach, TFork, TIf, TObjectOp, TRelease, TStateInfo, TStmt, TSwitchBack, TSwitchTo,
-    VarInfo, gil_id, items_var, obj_var, tstate_var,
+    ACTOR,
+    BUILTIN_PROPERTIES,
+    CUR,
+    HOLDER,
+    LEVEL,
+    LEVEL_T,
+    LIVE,
+    PROC,
+    ExpectInfo,
+    InvariantInfo,
+    LockInfo,
+    ObjectInfo,
+    ParamInfo,
+    Program,
+    RoutineInfo,
+    TAcquire,
+    TAssert,
+    TAssign,
+    TAssume,
+    TAtomic,
+    TAttach,
+    TAwait,
+    TDetach,
+    TFork,
+    TIf,
+    TObjectOp,
+    TRelease,
+    TStateInfo,
+    TStmt,
+    TSwitchBack,
+    TSwitchTo,
+    VarInfo,
+    gil_id,
+    items_var,
+    obj_var,
+    tstate_var,
 )
 from spec.sorts import (
-    BOOL, BoolT, EnumT, IntT, MapT, NoneT, OptionT, Type, Value, assignable, cell_count,
-    domain_size, strip_option,
+    BOOL,
+    BoolT,
+    EnumT,
+    IntT,
+    MapT,
+    NoneT,
+    OptionT,
+    Type,
+    Value,
+    assignable,
+    cell_count,
+    domain_size,
+    strip_option,
 )
 from spec.source import BUILTIN_SPAN, Span
 
@@ -167,8 +211,8 @@ class _Checker:
         models = [d for d in decls if isinstance(d, S.ModelDecl)]
         if not models:
             self.sink.add(codes.make("SC103", "the file does not start with `model NAME`",
-                                     _first_span(self.model), hint="add `model <name>` as the first "
-                                     "declaration"))
+                                     _first_span(self.model),
+                                     hint="add `model <name>` as the first declaration"))
             self.sink.raise_if_any()
         if decls and not isinstance(decls[0], S.ModelDecl):
             self.sink.add(codes.make("SC103", "`model NAME` must be the first declaration",
@@ -535,8 +579,8 @@ class _Checker:
                                    hint="pick a fresh name for the bound variable")
                 inner = _Env(dict(env.locals), env.actor, env.state, env.what)
                 inner.locals[var] = vt
-                b = self.expr(body, inner, BOOL)
-                return T.Quant(kind, var, vt, b)
+                qbody = self.expr(body, inner, BOOL)
+                return T.Quant(kind, var, vt, qbody)
         raise AssertionError(e)
 
     def _int(self, e: S.Expr, env: _Env) -> T.Term:
@@ -572,8 +616,9 @@ class _Checker:
             else:
                 rt = IntT(a.type.lo - b.type.hi, a.type.hi - b.type.lo)
             if isinstance(a, T.Lit) and isinstance(b, T.Lit):
-                v = a.value + b.value if op == "+" else a.value - b.value  # type: ignore[operator]
-                return T.Lit(v, IntT(v, v))
+                assert isinstance(a.value, int) and isinstance(b.value, int)
+                n = a.value + b.value if op == "+" else a.value - b.value
+                return T.Lit(n, IntT(n, n))
             return T.Op("add" if op == "+" else "sub", (a, b), rt)
         if op in ("<", "<=", ">", ">="):
             a, b = self._int(left, env), self._int(right, env)

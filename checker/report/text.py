@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from checker.report.cells import cells, show_value
 from checker.results import ModelReport, PropertyResult, Trace, Verdict
+from spec.sorts import Value
 
 GREEN, RED, YELLOW, BOLD, RESET = "\x1b[32m", "\x1b[31m", "\x1b[33m", "\x1b[1m", "\x1b[0m"
 
@@ -119,7 +120,7 @@ def render_trace(r: PropertyResult) -> list[str]:
     return lines
 
 
-def _cells(trace: Trace, i: int) -> list[tuple[str, object]]:
+def _cells(trace: Trace, i: int) -> list[tuple[str, Value]]:
     return [(name, v) for _, name, v in cells(trace.var_names, trace.var_displays,
                                                trace.var_types, trace.states[i])]
 

@@ -21,7 +21,7 @@ def itf_value(v: Value, t: Type) -> Any:
         if v is None:
             return {"tag": "None", "value": {"#tup": []}}
         return {"tag": "Some", "value": itf_value(v, t.inner)}
-    if isinstance(v, bool) or isinstance(v, str):
+    if isinstance(v, bool | str):
         return v
     if isinstance(v, int):
         return {"#bigint": str(v)}
