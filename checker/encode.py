@@ -180,8 +180,8 @@ class Encoder:
             case T.Quant(kind, var, vt, body):
                 parts = [self.term(body, k, {**env, var: self.value(v, vt)}) for v in domain(vt)]
                 return self.conj(parts) if kind == "forall" else self.disj(parts)
-            case T.WaitCycle(threads, edges, alive):
-                return self._wait_cycle(threads, edges, alive, k, env)
+            case T.WaitCycle(threads, waits, alive):
+                return self._wait_cycle(threads, waits, alive, k, env)
         raise AssertionError(t)
 
     def _match(self, zidx: list[Z], key: Key) -> Z:
@@ -231,11 +231,14 @@ class Encoder:
                 return -zs[0]
         raise AssertionError(op)
 
-    def _wait_cycle(self, threads: tuple[str, ...], edges: tuple[tuple[str, str, T.Term], ...],
+    def _wait_cycle(self, threads: tuple[str, ...], waits: tuple[tuple[str, T.Term, T.Term], ...],
                     alive: tuple[tuple[str, T.Term], ...], k: int, env: dict[str, Z]) -> Z:
-        e: dict[tuple[str, str], Z] = {(a, b): self.false for a in threads for b in threads}
-        for a, b, c in edges:
-            e[(a, b)] = self.disj([e[(a, b)], self.term(c, k, env)])
+        parts: dict[tuple[str, str], list[Z]] = {(a, b): [] for a in threads for b in threads}
+        for a, c, h in waits:
+            zc, zh = self.term(c, k, env), self.term(h, k, env)
+            for i, b in enumerate(threads):
+                parts[(a, b)].append(z3.And(zc, zh == i))
+        e = {key: self.disj(v) for key, v in parts.items()}
         live = {a: self.term(c, k, env) for a, c in alive}
         reach = dict(e)
         for _ in range(max(0, len(threads) - 1)):

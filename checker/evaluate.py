@@ -55,6 +55,18 @@ class Evaluator:
             case T.Select(m, idx):
                 assert isinstance(m.type, MapT)
                 pos = positions(m.type)
+                if isinstance(m, T.VarRef) and len(idx) == 1:
+                    vi = self.index[m.name]
+                    one = {k[0]: p for k, p in pos.items()}
+                    x = idx[0]
+                    if isinstance(x, T.Lit):
+                        p0 = one[x.value]
+                        return lambda s, e: s[vi][p0]
+                    if isinstance(x, T.Local):
+                        name = x.name
+                        return lambda s, e: s[vi][one[e[name]]]
+                    fx = self.compile(x)
+                    return lambda s, e: s[vi][one[fx(s, e)]]
                 fm = self.compile(m)
                 if len(idx) == 1:
                     f0 = self.compile(idx[0])
@@ -81,15 +93,17 @@ class Evaluator:
                 if kind == "forall":
                     return lambda s, e: all(fb(s, {**e, var: v}) for v in values)
                 return lambda s, e: any(fb(s, {**e, var: v}) for v in values)
-            case T.WaitCycle(threads, edges, alive):
-                fedges = [(a, b, self.compile(c)) for a, b, c in edges]
+            case T.WaitCycle(threads, waits, alive):
+                fwaits = [(a, self.compile(c), self.compile(h)) for a, c, h in waits]
                 falive = [(a, self.compile(c)) for a, c in alive]
 
                 def deadlocked(s: State, e: Env) -> bool:
                     graph: dict[str, list[str]] = {x: [] for x in threads}
-                    for a, b, fc in fedges:
+                    for a, fc, fh in fwaits:
                         if fc(s, e):
-                            graph[a].append(b)
+                            holder = fh(s, e)
+                            if holder is not None:
+                                graph[a].append(holder)
                     dead = {a for a, fa in falive if not fa(s, e)}
                     return _has_cycle(graph) or any(
                         b in dead for a in threads if a not in dead for b in graph[a])
@@ -103,8 +117,17 @@ class Evaluator:
                 a = f[0]
                 return lambda s, e: not a(s, e)
             case "and":
+                if len(f) == 2:
+                    a, b = f
+                    return lambda s, e: a(s, e) and b(s, e)
+                if len(f) == 3:
+                    a, b, c = f
+                    return lambda s, e: a(s, e) and b(s, e) and c(s, e)
                 return lambda s, e: all(g(s, e) for g in f)
             case "or":
+                if len(f) == 2:
+                    a, b = f
+                    return lambda s, e: a(s, e) or b(s, e)
                 return lambda s, e: any(g(s, e) for g in f)
             case "implies":
                 a, b = f

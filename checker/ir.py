@@ -52,6 +52,10 @@ class Action:
     failures: tuple[Failure, ...]
     waits: tuple[tuple[Term, Term], ...]  # (lock, blocked-condition): wait-for edges
     span: Span = field(compare=False, repr=False)
+    # the program-counter label the actor must be at ("idle" for calls and
+    # actions run by a thread); `enabled` already says so: this only lets the
+    # explicit engine index actions by label instead of trying them all
+    at: str | None = None
 
 
 @dataclass(frozen=True)

@@ -365,7 +365,7 @@ class _Lowering:
                                                  T.Lit(IDLE, self.pc_t)))
         args = ", ".join(n for n, _ in r.params[1:])
         return Action(f"{r.name}", r.name, "call", f"call {r.name}({args})", r.params, r.actor,
-                      enabled, T.TRUE, tuple(updates.items()), (), (), r.span)
+                      enabled, T.TRUE, tuple(updates.items()), (), (), r.span, at=IDLE)
 
     def lower_action(self, r: RoutineInfo) -> Action:
         ex = _Exec(self, r, {}, T.TRUE)
@@ -379,7 +379,7 @@ class _Lowering:
         params = ", ".join(n for n, _ in r.params)
         return Action(r.name, r.name, "action", f"{r.name}({params})", r.params, r.actor,
                       enabled, ex.guard, ex.updates(), tuple(ex.failures), tuple(ex.waits),
-                      r.span)
+                      r.span, at=IDLE if r.actor is not None and self.thread is not None else None)
 
     def lower_edge(self, r: RoutineInfo, node: _Node, i: int, edge: _Edge) -> Action:
         assert r.actor is not None and self.thread is not None
@@ -398,7 +398,7 @@ class _Lowering:
         action_id = node.label if len(node.edges) == 1 else f"{node.label}{'abcdefgh'[i]}"
         return Action(action_id, r.name, "step", edge.text, ((r.actor, self.thread),),
                       r.actor, enabled, ex.guard, ex.updates(), tuple(ex.failures),
-                      tuple(ex.waits), edge.span)
+                      tuple(ex.waits), edge.span, at=node.label)
 
     # ---- runtime helpers ---------------------------------------------------------------
     def alive(self, thread: T.Term) -> T.Term:
@@ -519,25 +519,20 @@ class _Lowering:
     def deadlock(self, actions: list[Action]) -> T.Term:
         assert self.thread is not None
         th = self.thread
-        edges: list[tuple[str, str, T.Term]] = []
+        waits: list[tuple[str, T.Term, T.Term]] = []
         for waiter in th.values:
             w = T.Lit(waiter, th)
-            for holder_v in th.values:
-                h = T.Lit(holder_v, th)
-                conds: list[T.Term] = []
-                for a in actions:
-                    if not a.waits or a.actor is None:
-                        continue
-                    env = {a.actor: w}
-                    for lock, blocked in a.waits:
-                        lk = T.substitute(lock, env)
-                        conds.append(T.conj(
-                            T.substitute(a.enabled, env), T.substitute(blocked, env),
-                            T.eq(T.select(self.ref(HOLDER), (lk,)), h)))
-                if conds:
-                    edges.append((waiter, holder_v, T.disj(*conds)))
+            for a in actions:
+                if not a.waits or a.actor is None:
+                    continue
+                env = {a.actor: w}
+                for lock, blocked in a.waits:
+                    lk = T.substitute(lock, env)
+                    cond = T.conj(T.substitute(a.enabled, env), T.substitute(blocked, env))
+                    if cond != T.FALSE:
+                        waits.append((waiter, cond, T.select(self.ref(HOLDER), (lk,))))
         alive = tuple((t, T.select(self.ref(LIVE), (T.Lit(t, th),))) for t in th.values)
-        return T.WaitCycle(th.values, tuple(edges), alive)
+        return T.WaitCycle(th.values, tuple(waits), alive)
 
 
 class _Exec:

@@ -78,13 +78,14 @@ class Quant:
 class WaitCycle:
     """Deadlock: a cycle in the wait-for graph, or a wait on a dead holder.
 
-    ``edges`` holds (waiter, holder, condition) over thread elements; ``dead``
-    holds (thread, condition-that-it-is-dead). Evaluated by graph search in the
-    explicit evaluator and by bounded reachability in the encoder.
+    ``waits`` holds (waiter, condition, holder): while the condition holds, the
+    waiter thread waits for a lock whose holder (a `Thread?` term) is given;
+    ``alive`` holds (thread, condition-that-it-is-alive). Evaluated by graph
+    search in the explicit evaluator and by bounded reachability in the encoder.
     """
 
     threads: tuple[str, ...]
-    edges: tuple[tuple[str, str, Term], ...]
+    waits: tuple[tuple[str, Term, Term], ...]
     alive: tuple[tuple[str, Term], ...]
     type: Type = field(default=BOOL)
 
@@ -209,8 +210,8 @@ def map_children(t: Term, f: Callable[[Term], Term]) -> Term:
             return Op(op, tuple(f(a) for a in args), ty)
         case Quant(kind, var, vt, body, ty):
             return Quant(kind, var, vt, f(body), ty)
-        case WaitCycle(threads, edges, alive, ty):
-            return WaitCycle(threads, tuple((a, b, f(c)) for a, b, c in edges),
+        case WaitCycle(threads, waits, alive, ty):
+            return WaitCycle(threads, tuple((a, f(c), f(h)) for a, c, h in waits),
                              tuple((a, f(c)) for a, c in alive), ty)
     raise AssertionError(t)
 

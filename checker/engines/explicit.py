@@ -16,6 +16,7 @@ from checker.evaluate import CompiledAction, Env, Evaluator, State
 from checker.ir import Property, TransitionSystem
 from checker.results import PropertyResult, Step, Verdict
 from checker.traces import describe_deadlock, make_step, make_trace
+from spec.program import PC
 
 ENGINE = "explicit"
 
@@ -74,6 +75,32 @@ def explore(ts: TransitionSystem, props: list[Property], *, max_states: int = 20
         depth_of.append(depth)
         check_state(len(states) - 1)
 
+    # index actions by the program-counter label their actor must be at
+    pc_index = ev.index.get(PC)
+    threads = ts.thread_values
+    by_label: dict[str, list[tuple[int, CompiledAction, dict[str, list[Env]]]]] = {}
+    always: list[tuple[int, CompiledAction, list[Env]]] = []
+    for ai, ca in enumerate(actions):
+        a = ca.action
+        if a.at is not None and a.actor is not None and pc_index is not None:
+            envs: dict[str, list[Env]] = {}
+            for env in ca.envs:
+                envs.setdefault(str(env[a.actor]), []).append(env)
+            by_label.setdefault(a.at, []).append((ai, ca, envs))
+        else:
+            always.append((ai, ca, ca.envs))
+
+    def candidates(state: State) -> list[tuple[int, CompiledAction, list[Env]]]:
+        out = list(always)
+        if pc_index is not None:
+            pcs = state[pc_index]
+            assert isinstance(pcs, tuple)
+            for t, label in zip(threads, pcs, strict=True):
+                for ai, ca, envs in by_label.get(str(label), ()):
+                    out.append((ai, ca, envs.get(t, [])))
+        out.sort(key=lambda x: x[0])  # keep the declaration order: deterministic traces
+        return out
+
     for s in ev.initial_states(max_states + 1):
         add(s, None, 0)
     complete = True
@@ -90,8 +117,8 @@ def explore(ts: TransitionSystem, props: list[Property], *, max_states: int = 20
             complete = False
             i += 1
             continue
-        for ai, ca in enumerate(actions):
-            for env in ca.envs:
+        for ai, ca, envs in candidates(state):
+            for env in envs:
                 if not ca.enabled(state, env):
                     continue
                 for failure, fn in ca.failures:

@@ -112,7 +112,7 @@ def render_trace(r: PropertyResult) -> list[str]:
                     lines.append(f"       {name}: {show_value(before.get(name))} -> "
                                  f"{show_value(v)}")
     if r.trace is not None and len(trace.steps) < len(trace.states):
-        lines.append(f"  ✗ {r.name} is false in state {len(trace.states) - 1}")
+        lines.append(f"  ✗ {r.name} violated in state {len(trace.states) - 1}")
     if r.check_span is not None and r.check_span.source.text:
         line, col = r.check_span.line_col()
         lines.append(f"  check: {r.check_span.file}:{line}:{col}: "
