@@ -61,12 +61,12 @@ class Evaluator:
                     x = idx[0]
                     if isinstance(x, T.Lit):
                         p0 = one[x.value]
-                        return lambda s, e: s[vi][p0]
+                        return lambda s, e: s[vi][p0]  # type: ignore[index]
                     if isinstance(x, T.Local):
                         name = x.name
-                        return lambda s, e: s[vi][one[e[name]]]
+                        return lambda s, e: s[vi][one[e[name]]]  # type: ignore[index]
                     fx = self.compile(x)
-                    return lambda s, e: s[vi][one[fx(s, e)]]
+                    return lambda s, e: s[vi][one[fx(s, e)]]  # type: ignore[index]
                 fm = self.compile(m)
                 if len(idx) == 1:
                     f0 = self.compile(idx[0])

@@ -117,8 +117,8 @@ def explore(ts: TransitionSystem, props: list[Property], *, max_states: int = 20
             complete = False
             i += 1
             continue
-        for ai, ca, envs in candidates(state):
-            for env in envs:
+        for ai, ca, todo in candidates(state):
+            for env in todo:
                 if not ca.enabled(state, env):
                     continue
                 for failure, fn in ca.failures:
