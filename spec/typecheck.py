@@ -79,6 +79,8 @@ MAX_THREADS = 8
 MAX_SORT = 32
 MAX_INT_WIDTH = 1024
 MAX_MAP_CELLS = 4096
+# integers stay well inside the encoder's bit-vectors (checker/encode.py, WIDTH)
+MAX_INT_MAGNITUDE = 2 ** 18
 
 BUILTIN_FUNCTIONS: dict[str, str] = {
     "holder": "holder(L): the thread holding lock L, or none",
@@ -116,7 +118,12 @@ class _Env:
 
 
 def check(model: LoadedModel, overrides: Mapping[str, str] | None = None) -> Program:
-    return _Checker(model, dict(overrides or {})).run()
+    try:
+        return _Checker(model, dict(overrides or {})).run()
+    except RecursionError:
+        raise SpecError([codes.make("SC407", "the model is nested too deeply to check",
+                                    Span(model.root, 0, 0),
+                                    hint="split deep expressions with `def`")]) from None
 
 
 class _Checker:
@@ -305,9 +312,12 @@ class _Checker:
         text = text.strip()
         if isinstance(ptype, IntT):
             try:
-                return int(text)
+                n = int(text)
             except ValueError:
                 pass
+            else:
+                if abs(n) <= MAX_INT_MAGNITUDE:
+                    return n
         elif isinstance(ptype, BoolT) and text in ("true", "false"):
             return text == "true"
         elif isinstance(ptype, EnumT) and text in ptype.values:
@@ -490,7 +500,8 @@ class _Checker:
                 lo_v = self.const(self.expr(lo, env), lo.span)
                 hi_v = self.const(self.expr(hi, env), hi.span)
                 assert isinstance(lo_v, int) and isinstance(hi_v, int)
-                if lo_v > hi_v or hi_v - lo_v > MAX_INT_WIDTH:
+                if (lo_v > hi_v or hi_v - lo_v > MAX_INT_WIDTH
+                        or max(-lo_v, hi_v) > MAX_INT_MAGNITUDE):
                     raise self.err("SC401", f"int[{lo_v}..{hi_v}] is empty or wider than "
                                    f"{MAX_INT_WIDTH}", t.span, hint="use a small range")
                 return IntT(lo_v, hi_v)
@@ -544,6 +555,9 @@ class _Checker:
     def _expr(self, e: S.Expr, env: _Env) -> T.Term:
         match e:
             case S.IntLit(v):
+                if v > MAX_INT_MAGNITUDE:
+                    raise self.err("SC206", f"{v} is larger than {MAX_INT_MAGNITUDE}, the largest "
+                                   "integer a model may use", e.span)
                 return T.Lit(v, IntT(v, v))
             case S.BoolLit(v):
                 return T.Lit(v, BOOL)
@@ -615,6 +629,10 @@ class _Checker:
                 rt = IntT(a.type.lo + b.type.lo, a.type.hi + b.type.hi)
             else:
                 rt = IntT(a.type.lo - b.type.hi, a.type.hi - b.type.lo)
+            if min(rt.lo, -rt.hi) < -MAX_INT_MAGNITUDE:
+                raise self.err("SC206", f"this arithmetic can reach {rt.lo}..{rt.hi}, beyond the "
+                               f"supported ±{MAX_INT_MAGNITUDE}", e.span,
+                               hint="use smaller integer ranges")
             if isinstance(a, T.Lit) and isinstance(b, T.Lit):
                 assert isinstance(a.value, int) and isinstance(b.value, int)
                 n = a.value + b.value if op == "+" else a.value - b.value

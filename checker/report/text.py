@@ -115,8 +115,10 @@ def render_trace(r: PropertyResult) -> list[str]:
         lines.append(f"  ✗ {r.name} violated in state {len(trace.states) - 1}")
     if r.check_span is not None and r.check_span.source.text:
         line, col = r.check_span.line_col()
-        lines.append(f"  check: {r.check_span.file}:{line}:{col}: "
-                     f"{r.check_span.source.line_text(line).strip()}")
+        source = r.check_span.source.line_text(line).strip()
+        if len(source) > 100:
+            source = source[:96] + " ..."
+        lines.append(f"  check: {r.check_span.file}:{line}:{col}: {source}")
     return lines
 
 
