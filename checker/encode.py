@@ -60,7 +60,7 @@ class Encoder:
             return z3.BoolVal(bool(v), self.ctx)
         if isinstance(t, EnumT):
             assert isinstance(v, str)
-            return self.num(t.values.index(v))
+            return self.num(self.ts.sort(t).values.index(v))
         assert isinstance(v, int)
         return self.num(v)
 
@@ -78,10 +78,17 @@ class Encoder:
             return None
         inner = t.inner if isinstance(t, OptionT) else t
         if isinstance(inner, EnumT):
-            return inner.values[n]
+            return self.ts.sort(inner).values[n]
         if isinstance(inner, BoolT):
             return bool(n)
         return int(n)
+
+    def _final(self, t: Type) -> Type:
+        if isinstance(t, EnumT):
+            return self.ts.sort(t)
+        if isinstance(t, OptionT) and isinstance(t.inner, EnumT):
+            return OptionT(self.ts.sort(t.inner))
+        return t
 
     def keys(self, t: MapT) -> list[Key]:
         return [tuple(self._code(v, k) for v, k in zip(key, t.keys, strict=True))
@@ -93,7 +100,7 @@ class Encoder:
         inner = t.inner if isinstance(t, OptionT) else t
         if isinstance(inner, EnumT):
             assert isinstance(v, str)
-            return inner.values.index(v)
+            return self.ts.sort(inner).values.index(v)
         return v
 
     def in_domain(self, z: Z, t: Type) -> Z:
@@ -104,7 +111,7 @@ class Encoder:
         if isinstance(t, OptionT):
             return z3.Or(z == NONE_CODE, self.in_domain(z, t.inner))
         if isinstance(t, EnumT):
-            return z3.And(z >= 0, z < len(t.values))
+            return z3.And(z >= 0, z < len(self.ts.sort(t).values))
         if isinstance(t, IntT):
             return z3.And(z >= t.lo, z <= t.hi)
         return self.true
@@ -178,7 +185,8 @@ class Encoder:
             case T.Op(op, args):
                 return self._op(op, args, k, env)
             case T.Quant(kind, var, vt, body):
-                parts = [self.term(body, k, {**env, var: self.value(v, vt)}) for v in domain(vt)]
+                parts = [self.term(body, k, {**env, var: self.value(v, vt)})
+                         for v in domain(self._final(vt))]
                 return self.conj(parts) if kind == "forall" else self.disj(parts)
             case T.WaitCycle(threads, waits, alive):
                 return self._wait_cycle(threads, waits, alive, k, env)

@@ -15,7 +15,7 @@ from typing import Any
 
 from checker.ir import Action, TransitionSystem
 from spec import terms as T
-from spec.sorts import MapT, Type, Value, domain, map_keys
+from spec.sorts import EnumT, MapT, OptionT, Type, Value, domain, map_keys
 
 State = tuple[Value, ...]
 Env = dict[str, Value]
@@ -88,6 +88,10 @@ class Evaluator:
             case T.Op(op, args):
                 return self._op(op, [self.compile(a) for a in args])
             case T.Quant(kind, var, vt, body):
+                if isinstance(vt, EnumT):
+                    vt = self.ts.sort(vt)
+                elif isinstance(vt, OptionT) and isinstance(vt.inner, EnumT):
+                    vt = OptionT(self.ts.sort(vt.inner))
                 values = domain(vt)
                 fb = self.compile(body)
                 if kind == "forall":

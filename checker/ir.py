@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from spec.sorts import Type, Value
+from spec.sorts import EnumT, Type, Value
 from spec.source import Span
 from spec.terms import Term
 
@@ -92,6 +92,15 @@ class TransitionSystem:
     properties: tuple[Property, ...]
     params: tuple[tuple[str, Value], ...]
     thread_values: tuple[str, ...]
+    # every enumeration in its final form, by name: terms built before all
+    # declarations were read may carry an earlier, shorter copy of a sort
+    sorts: tuple[EnumT, ...] = ()
+
+    def sort(self, t: EnumT) -> EnumT:
+        for s in self.sorts:
+            if s.name == t.name:
+                return s
+        return t
 
     def var_index(self) -> dict[str, int]:
         return {v.name: i for i, v in enumerate(self.vars)}

@@ -219,6 +219,7 @@ class _Lowering:
             actions=tuple(actions), properties=props,
             params=tuple((x.name, x.value) for x in p.params),
             thread_values=self.thread.values if self.thread else (),
+            sorts=(*p.sorts, p.lock_sort, p.proc_sort, self.pc_t),
         )
 
     # ---- control flow ------------------------------------------------------------------

@@ -28,6 +28,7 @@ CODES: dict[str, str] = {
     "SC104": "unknown type",
     "SC105": "unknown property in expectation",
     "SC106": "built-in name redeclared",
+    "SC108": "recursive definition",
     "SC201": "type mismatch",
     "SC202": "wrong number of arguments",
     "SC203": "not indexable",

@@ -10,6 +10,7 @@ SC5xx), sorted by position.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -106,7 +107,8 @@ class _Bail(Exception):
 class _Def:
     params: tuple[tuple[str, Type], ...]
     type: Type
-    body: T.Term
+    decl: S.DefDecl
+    body: T.Term | None = None  # checked on first use (so a def may use later declarations)
 
 
 @dataclass
@@ -147,6 +149,8 @@ class _Checker:
         self.proc_sort = EnumT("Proc", ())
         self.asserts: dict[str, Span] = {}
         self.failed: set[str] = set()
+        self.def_stack: list[str] = []
+        self.runtime_ready = False
         self.gil_of: dict[str, str] = {}
         self.alloc_of: dict[str, str] = {}
 
@@ -370,9 +374,25 @@ class _Checker:
         self.declare(d.name, "definition", d.span)
         params = tuple((p.name, self.type(p.type)) for p in d.params)
         rtype = self.type(d.type)
-        env = _Env(locals=dict(params), what=f"definition `{d.name}`")
-        body = self.expr(d.body, env, rtype)
-        self.defs[d.name] = _Def(params, rtype, body)
+        self.defs[d.name] = _Def(params, rtype, d)
+
+    def def_body(self, name: str) -> T.Term:
+        df = self.defs[name]
+        if df.body is None:
+            if name in self.def_stack:
+                chain = " -> ".join([*self.def_stack[self.def_stack.index(name):], name])
+                raise self.err("SC108", f"definition `{name}` refers to itself ({chain})",
+                               df.decl.span, hint="definitions are macros; they cannot recurse")
+            self.def_stack.append(name)
+            try:
+                env = _Env(locals=dict(df.params), what=f"definition `{name}`")
+                df.body = self.expr(df.decl.body, env, df.type)
+            except _Bail:
+                self.failed.add(name)
+                raise
+            finally:
+                self.def_stack.pop()
+        return df.body
 
     def _var(self, d: S.VarDecl) -> None:
         self.declare(d.name, "variable", d.span)
@@ -432,10 +452,16 @@ class _Checker:
                 self.gil_of[i] = gil_id(i if own else "main")
                 main_alloc = i != "main" and self._flag("shares_main_obmalloc", i, default=False)
                 self.alloc_of[i] = "main" if main_alloc else i
+            self.runtime_ready = True
             gils = tuple(dict.fromkeys(self.gil_of.values()))
             self.locks["gil"] = LockInfo("gil", (self.interp,), "gil", False, gils, BUILTIN_SPAN)
             self.lock_sort = EnumT("Lock", (*self.lock_sort.values, *gils))
         self.proc_sort = EnumT("Proc", tuple(self.procs))
+        self.runtime_ready = True
+        for name in self.defs:  # report errors in definitions nothing uses
+            if name not in self.failed:
+                with contextlib.suppress(_Bail):
+                    self.def_body(name)
         for d in self.model.decls:
             if isinstance(d, S.ObjectDecl) and d.guard is not None and d.name in self.objects:
                 try:
@@ -457,7 +483,8 @@ class _Checker:
         if len(df.params) != 1 or df.params[0][1] != self.interp or df.type != BOOL:
             span = self.globals[name][1]
             raise self.err("SC201", f"`{name}` must be `def {name}(i: Interp): bool`", span)
-        value = self.const(T.substitute(df.body, {df.params[0][0]: T.Lit(interp, self.interp)}),
+        body = self.def_body(name)
+        value = self.const(T.substitute(body, {df.params[0][0]: T.Lit(interp, self.interp)}),
                            self.globals[name][1])
         return bool(value)
 
@@ -702,7 +729,7 @@ class _Checker:
             raise self.err("SC202", f"`{name}` takes {len(df.params)} argument(s), "
                            f"{len(args)} given", span)
         values = {p: self.expr(a, env, t) for (p, t), a in zip(df.params, args, strict=True)}
-        body = T.substitute(df.body, values)
+        body = T.substitute(self.def_body(name), values)
         if not env.state and T.free_vars(body):
             raise self.err("SC406", f"{env.what} cannot use `{name}`: it reads state", span)
         return body
@@ -754,7 +781,7 @@ class _Checker:
                 return holder
             if fn == "held":
                 return T.ne(holder, T.Lit(None, NoneT()))
-            if family == "gil" or self.locks[family].kind != "rlock":
+            if family in ("gil", "any") or self.locks[family].kind != "rlock":
                 raise self.err("SC402", "`level` is defined for recursive locks (`rlock`)",
                                args[0].span)
             return T.select(T.VarRef(LEVEL, MapT((self.lock_sort,), LEVEL_T)), (lock,))
@@ -834,6 +861,10 @@ class _Checker:
     def _gil_of(self, interp: T.Term) -> T.Term:
         """The GIL id used by an interpreter term (an ite over the interpreters)."""
         assert self.interp is not None
+        if not self.runtime_ready:
+            raise self.err("SC406", "`gil(...)` is not a constant: it depends on the "
+                           "interpreters' configuration", BUILTIN_SPAN if not self.def_stack
+                           else self.defs[self.def_stack[-1]].decl.span)
         if isinstance(interp, T.Lit):
             return T.Lit(self.gil_of.get(str(interp.value), gil_id("main")), self.lock_sort)
         out: T.Term = T.Lit(gil_id("main"), self.lock_sort)
@@ -845,6 +876,8 @@ class _Checker:
     def lock_term(self, e: S.Expr, env: _Env) -> tuple[T.Term, str]:
         """A lock expression: `name`, `family[i]`, `gil`, `gil(i)` or a conditional."""
         match e:
+            case S.Name(name) if name in env.locals and env.locals[name] == self.lock_sort:
+                return T.Local(name, self.lock_sort), "any"
             case S.Name("gil"):
                 return self._name("gil", e.span, env), "gil"
             case S.Call("gil", _):
@@ -989,10 +1022,16 @@ class _Checker:
             case S.Acquire(lock):
                 self._need_actor(env, s.span, "acquire")
                 term, family = self.lock_term(lock, env)
+                if family == "any":
+                    raise self.err("SC402", "`acquire` needs a declared lock, a lock family "
+                                   "member or a GIL", lock.span)
                 return TAcquire(term, family, s.span)
             case S.Release(lock):
                 self._need_actor(env, s.span, "release")
                 term, family = self.lock_term(lock, env)
+                if family == "any":
+                    raise self.err("SC402", "`release` needs a declared lock, a lock family "
+                                   "member or a GIL", lock.span)
                 return TRelease(term, family, s.span)
             case S.SwitchTo(interp, via, keep):
                 self._need_actor(env, s.span, "switch")
