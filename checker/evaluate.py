@@ -22,9 +22,28 @@ Env = dict[str, Value]
 Fn = Callable[[State, Env], Any]
 
 
-@functools.cache
 def positions(t: MapT) -> dict[tuple[Value, ...], int]:
+    """Cell index of each key tuple of a map type."""
+    return _positions(signature(t), t)
+
+
+@functools.lru_cache(maxsize=256)
+def _positions(sig: object, t: MapT) -> dict[tuple[Value, ...], int]:
     return {k: i for i, k in enumerate(map_keys(t))}
+
+
+def signature(t: Type) -> object:
+    """A structural key for a type. Sorts compare by name only, and two models
+    checked in one process may give one name different elements, so caches
+    must key on the elements too."""
+    match t:
+        case EnumT(name, values):
+            return ("enum", name, values)
+        case OptionT(inner):
+            return ("option", signature(inner))
+        case MapT(keys, value):
+            return ("map", tuple(signature(k) for k in keys), signature(value))
+    return t
 
 
 class Evaluator:

@@ -46,8 +46,8 @@ def print_expr(e: S.Expr, prec: int = 0) -> str:
             return f"{base}[{', '.join(print_expr(a) for a in args)}]"
         case S.Unary("not", x):
             return _wrap(f"not {print_expr(x, 4)}", prec > 4)
-        case S.Unary(_, x):
-            return f"-{print_expr(x, 8)}"
+        case S.Unary(_, x):  # the grammar takes `-` before an atom only
+            return _wrap(f"-{print_expr(x, 8)}", prec >= 8)
         case S.Binary(op, a, b):
             p = _PREC[op]
             if op == "->":  # right associative
