@@ -8,6 +8,12 @@ from spec.sorts import MapT, Type, Value, map_keys
 HIDDEN = frozenset({PROC})  # redundant with the program counter
 
 
+def hidden(name: str) -> bool:
+    """Cells the text report leaves out: the procedure a thread runs and its
+    arguments are already on every `call` line."""
+    return name in HIDDEN or name.startswith("arg:")
+
+
 def show_value(v: Value) -> str:
     if v is None:
         return "none"
@@ -28,7 +34,7 @@ def cells(names: tuple[str, ...], displays: tuple[str, ...], types: tuple[Type, 
     """(variable, cell name, value) for every visible cell, in declaration order."""
     out: list[tuple[str, str, Value]] = []
     for name, display, t, v in zip(names, displays, types, state, strict=True):
-        if name in HIDDEN:
+        if hidden(name):
             continue
         if isinstance(t, MapT):
             assert isinstance(v, tuple)
