@@ -61,6 +61,8 @@ CASES: dict[str, list[Case]] = {
     "SC104": [m("model m\nvar x: Foo\n", where="model.spec:2:8", help=True)],
     "SC105": [m("model m\nexpect holds nope\n", where="model.spec:2:1", help=True)],
     "SC106": [m("model m\nvar held: bool\n", where="model.spec:2:1", help=True)],
+    "SC108": [m("model m\ndef f: bool = g\ndef g: bool = f\ninvariant i: f\n",
+                where="model.spec:2:1", help=True)],
     "SC201": [m("model m\nvar x: bool = 1\n", where="model.spec:2:15")],
     "SC202": [m("model m\nthreads(1)\nlock l: mutex\ninvariant i: held(l, l)\n",
                 where="model.spec:4:14", help=True)],
