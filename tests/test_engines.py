@@ -13,6 +13,7 @@ from checker.options import CheckOptions
 from checker.replay import ReplayError, validate
 from checker.results import PropertyResult, Verdict
 from checker.run import build, check_transition_system
+from spec.diagnostics import SpecError
 from spec.loader import load_text
 
 COUNTER = """\
@@ -461,3 +462,32 @@ def test_models_sharing_sort_names_checked_in_one_process():
     assert second["deadlock"].verdict is Verdict.VIOLATED
     assert second["deadlock"].trace.length == 4
     assert second["lock_sanity"].verdict is Verdict.PROVED
+
+
+SWITCH_IN_ACTION = """\
+model switch_in_action
+interpreters(2)
+threads(1)
+object o: object
+action go(t: Thread) {
+  switch to sub1 keep_gil
+  if alive(o) { free o }
+  switch back keep_gil
+}
+action mk(t: Thread) {
+  if not alive(o) { alloc o }
+}
+"""
+
+
+def test_switch_inside_an_atomic_action():
+    """`switch` in an action is either refused with a diagnostic or checked; never a crash."""
+    try:
+        ts = ts_of(SWITCH_IN_ACTION)
+    except SpecError as exc:
+        assert [d.code for d in exc.diagnostics] == ["SC301"]
+        return
+    ex = run_explicit(ts)
+    # t1 may start in main, allocate there, then free from sub1 inside `go`
+    assert ex["R2"].verdict is Verdict.VIOLATED
+    assert ex["R2"].trace.length == 2

@@ -364,3 +364,31 @@ def test_include_in_text_is_rejected():
     with pytest.raises(SpecError) as info:
         load_text("m.spec", 'model m\ninclude "runtime.spec"\n')
     assert info.value.diagnostics[0].code == "SC001"
+
+
+@pytest.mark.parametrize("bounds", ["a..3", "0..none", "false..true", "0..main"])
+def test_integer_range_bounds_must_be_integers(bounds):
+    """`int[lo..hi]` with a non-integer bound is a type error (SC201), not a crash."""
+    d = one_error(f"model m\ninterpreters(1)\nenum E {{a}}\nvar x: int[{bounds}]\n")
+    assert d.code == "SC201"
+    assert loc(d)[0] == 4
+
+
+def test_definitions_may_use_later_declarations():
+    """A `def` may mention a variable declared after it."""
+    p = ok("model m\ndef f: bool = x\nvar x: bool\ninvariant i: f\n")
+    assert p.invariants[0].term == T.VarRef("x", BOOL)
+
+
+@pytest.mark.parametrize("text", ["model m\ndef f: bool = f\ninvariant i: f\n",
+                                  "model m\ndef f: bool = g\ndef g: bool = not f\n"
+                                  "invariant i: f\n"])
+def test_recursive_definitions(text):
+    """Definitions that refer to themselves, directly or not, are SC108."""
+    d = one_error(text)
+    assert d.code == "SC108" and "f" in d.message
+
+
+def test_integers_beyond_the_encoder_width():
+    """Literals too large for the solver encoding are SC206."""
+    assert one_error("model m\nvar x: int[0..3] = 999999999\n").code == "SC206"
