@@ -96,6 +96,7 @@ class _RestoreCur:
 @dataclass(frozen=True)
 class _Bind:
     tstate: str
+    interp: T.Term  # where the switch goes
     span: Span = field(compare=False)
 
 
@@ -138,6 +139,7 @@ class _Node:
 class _Lowering:
     def __init__(self, program: Program) -> None:
         self.p = program
+        self.sorts = {s.name: s for s in (*program.sorts, program.lock_sort, program.proc_sort)}
         self.thread = program.thread
         self.interp = program.interp
         self.lock_t = program.lock_sort
@@ -147,6 +149,17 @@ class _Lowering:
         self.nodes: list[tuple[RoutineInfo, _Node]] = []
         self.label_count = 0
         self._entry: dict[str, str] = {}
+
+    def final(self, t: Type) -> Type:
+        """The type with every sort in its final form (see TransitionSystem.sorts)."""
+        match t:
+            case EnumT(name):
+                return self.sorts.get(name, t)
+            case OptionT(inner):
+                return OptionT(self.final(inner))
+            case MapT(keys, value):
+                return MapT(tuple(self.final(k) for k in keys), self.final(value))
+        return t
 
     # ---- variables ---------------------------------------------------------------------
     def add_var(self, name: str, t: Type, display: str) -> None:
@@ -159,12 +172,12 @@ class _Lowering:
     def run(self) -> TransitionSystem:
         p = self.p
         for v in p.vars:
-            self.add_var(v.name, v.type, v.name)
+            self.add_var(v.name, self.final(v.type), v.name)
         procs = [r for r in p.routines if r.kind == "proc"]
         if self.thread is not None:
             th = self.thread
+            self.add_var(PROC, MapT((th,), OptionT(p.proc_sort)), "proc")
             if procs:
-                self.add_var(PROC, MapT((th,), OptionT(p.proc_sort)), "proc")
                 for r in procs:
                     for name, t in r.params[1:]:
                         self.add_var(arg_var(r.name, name), MapT((th,), t),
@@ -286,7 +299,7 @@ class _Lowering:
             # like switch_to_main_interpreter(): a no-op when already there
             stmts: list[_Any] = []
             if s.via is not None:
-                stmts.append(_Bind(s.via, s.span))
+                stmts.append(_Bind(s.via, s.interp, s.span))
             after = succ
             if not s.keep_gil:
                 after = self.new_label(r)
@@ -365,7 +378,8 @@ class _Lowering:
         enabled = T.conj(self.alive(actor), T.eq(T.select(self.ref(PC), (actor,)),
                                                  T.Lit(IDLE, self.pc_t)))
         args = ", ".join(n for n, _ in r.params[1:])
-        return Action(f"{r.name}", r.name, "call", f"call {r.name}({args})", r.params, r.actor,
+        params = tuple((n, self.final(t)) for n, t in r.params)
+        return Action(f"{r.name}", r.name, "call", f"call {r.name}({args})", params, r.actor,
                       enabled, T.TRUE, tuple(updates.items()), (), (), r.span, at=IDLE)
 
     def lower_action(self, r: RoutineInfo) -> Action:
@@ -377,8 +391,9 @@ class _Lowering:
             actor = T.Local(r.actor, self.thread)
             enabled = T.conj(self.alive(actor), T.eq(T.select(self.ref(PC), (actor,)),
                                                      T.Lit(IDLE, self.pc_t)))
-        params = ", ".join(n for n, _ in r.params)
-        return Action(r.name, r.name, "action", f"{r.name}({params})", r.params, r.actor,
+        shown = ", ".join(n for n, _ in r.params)
+        params = tuple((n, self.final(t)) for n, t in r.params)
+        return Action(r.name, r.name, "action", f"{r.name}({shown})", params, r.actor,
                       enabled, ex.guard, ex.updates(), tuple(ex.failures), tuple(ex.waits),
                       r.span, at=IDLE if r.actor is not None and self.thread is not None else None)
 
@@ -507,6 +522,8 @@ class _Lowering:
                         any(a.waits for a in actions) or name in expects):
                     out.append(make(name, "builtin", desc, T.neg(self.deadlock(actions)),
                                     BUILTIN_SPAN))
+                elif name in expects:  # no threads or no locks: nothing can wait
+                    out.append(make(name, "builtin", desc, T.TRUE, BUILTIN_SPAN))
             elif name in used or name in expects:
                 out.append(make(name, "builtin", desc, None, BUILTIN_SPAN))
         for inv in self.p.invariants:
@@ -524,7 +541,9 @@ class _Lowering:
         for waiter in th.values:
             w = T.Lit(waiter, th)
             for a in actions:
-                if not a.waits or a.actor is None:
+                # NOTE(wait-for): only a thread inside a procedure waits; an idle
+                # thread that could start an action is not waiting for anything
+                if not a.waits or a.actor is None or a.kind != "step":
                     continue
                 env = {a.actor: w}
                 for lock, blocked in a.waits:
@@ -588,9 +607,12 @@ class _Exec:
                 idx = tuple(self.read(i) for i in index)
                 t = lw.var_types[var]
                 cell = t.value if isinstance(t, MapT) else t
-                if isinstance(cell, IntT) and not (isinstance(v, T.Lit)):
-                    in_range = T.conj(T.Op("ge", (v, T.Lit(cell.lo, cell)), BOOL),
-                                      T.Op("le", (v, T.Lit(cell.hi, cell)), BOOL))
+                bare = cell.inner if isinstance(cell, OptionT) else cell
+                if isinstance(bare, IntT) and not (isinstance(v, T.Lit)):
+                    in_range = T.conj(T.Op("ge", (v, T.Lit(bare.lo, bare)), BOOL),
+                                      T.Op("le", (v, T.Lit(bare.hi, bare)), BOOL))
+                    if isinstance(cell, OptionT):
+                        in_range = T.disj(T.eq(v, NONE), in_range)
                     self.fail("bounds", T.neg(in_range), f"`{text}` leaves {cell}", span)
                     old = T.select(self.cur_value(var), idx) if idx else self.cur_value(var)
                     v = T.ite(in_range, v, old)
@@ -616,46 +638,12 @@ class _Exec:
                 raise AssertionError("assume outside init")
             case TAcquire(lock, family, span):
                 assert a is not None
-                lk = self.read(lock)
-                holder = T.select(self.cur_value(HOLDER), (lk,))
-                kind = "gil" if family == "gil" else lw.lock_kind(family)
-                name = "the GIL" if family == "gil" else f"`{_show_lock(text)}`"
                 if family == "gil":
                     self.fail("tstate", T.eq(self.read(lw.cur_of(a)), NONE),
                               f"`{text}` by a thread with no current thread state", span)
-                if kind == "rlock":
-                    avail = T.disj(T.eq(holder, NONE), T.eq(holder, a))
-                    level = T.select(self.cur_value(LEVEL), (lk,))
-                    self.block_on(T.Op("lt", (level, T.Lit(MAX_RLOCK_LEVEL, LEVEL_T)), BOOL))
-                    self.write(LEVEL, (lk,), T.ite(T.eq(holder, a),
-                                                   T.Op("add", (level, T.Lit(1, LEVEL_T)),
-                                                        LEVEL_T),
-                                                   T.Lit(1, LEVEL_T)))
-                else:
-                    avail = T.eq(holder, NONE)
-                    self.fail("lock_sanity", T.eq(holder, a),
-                              f"{name} re-acquired by the thread that holds it", span)
-                self.waits.append((lk, T.conj(self.path, T.neg(avail))))
-                self.block_on(avail)
-                self.write(HOLDER, (lk,), a)
+                self.acquire(self.read(lock), family, span, text)
             case TRelease(lock, family, span):
-                assert a is not None
-                lk = self.read(lock)
-                holder = T.select(self.cur_value(HOLDER), (lk,))
-                name = "the GIL" if family == "gil" else f"`{_show_lock(text)}`"
-                self.fail("lock_sanity", T.ne(holder, a),
-                          f"{name} released by a thread that does not hold it", span)
-                mine = T.eq(holder, a)
-                if family != "gil" and lw.lock_kind(family) == "rlock":
-                    level = T.select(self.cur_value(LEVEL), (lk,))
-                    last = T.Op("le", (level, T.Lit(1, LEVEL_T)), BOOL)
-                    self.write(LEVEL, (lk,), T.ite(mine, T.ite(last, T.Lit(0, LEVEL_T),
-                                                               T.Op("sub", (level, T.Lit(
-                                                                   1, LEVEL_T)), LEVEL_T)),
-                                                   level))
-                    self.write(HOLDER, (lk,), T.ite(T.conj(mine, last), NONE, holder))
-                else:
-                    self.write(HOLDER, (lk,), T.ite(mine, NONE, holder))
+                self.release(self.read(lock), family, span, text)
             case _SetCur(interp, save, span):
                 assert a is not None
                 old = T.select(self.cur_value(CUR), (a,))
@@ -668,10 +656,14 @@ class _Exec:
                 saved = T.select(self.cur_value(SAVED), (a,))
                 self.write(CUR, (a,), saved)
                 self.write(SAVED, (a,), NONE)
-            case _Bind(ts, span):
-                assert a is not None
+            case _Bind(ts, target, span):
+                assert a is not None and lw.interp is not None
                 var = tstate_var(ts)
                 bound = self.cur_value(var)
+                home = next(x.interp for x in lw.p.tstates if x.name == ts)
+                self.fail("tstate", T.ne(self.read(target), T.Lit(home, lw.interp)),
+                          f"`{ts}` belongs to {home} but is used to switch to another "
+                          "interpreter", span)
                 self.fail("tstate", T.conj(T.ne(bound, NONE), T.ne(bound, a)),
                           f"`{ts}` bound by a second thread while another thread has it bound",
                           span)
@@ -686,7 +678,7 @@ class _Exec:
                 assert a is not None
                 cur = T.select(self.cur_value(CUR), (a,))
                 self.fail("tstate", T.eq(cur, NONE), "`detach` with no current thread state", span)
-                self.run(TRelease(lw.gil_term(a), "gil", span))
+                self.release(self.gil_for(cur), "gil", span, text)
                 self.write(PARKED, (a,), cur)
                 self.write(CUR, (a,), NONE)
             case TAttach(span) | _Reattach(span):
@@ -694,16 +686,71 @@ class _Exec:
                 parked = T.select(self.cur_value(PARKED), (a,))
                 self.fail("tstate", T.eq(parked, NONE), "`attach` without an earlier `detach`",
                           span)
-                gil_of = dict(lw.p.gil_of)
-                assert lw.interp is not None
-                gil: T.Term = T.Lit(gil_of["main"], lw.lock_t)
-                for i in reversed(lw.interp.values):
-                    gil = T.ite(T.eq(parked, T.Lit(i, lw.interp)), T.Lit(gil_of[i], lw.lock_t), gil)
+                gil = self.gil_for(parked)
                 self.write(CUR, (a,), parked)
                 self.write(PARKED, (a,), NONE)
-                self.run(TAcquire(gil, "gil", span))
+                self.acquire(gil, "gil", span, text)
             case _:
                 raise AssertionError(s)
+
+    def acquire(self, lk: T.Term, family: str, span: Span, text: str) -> None:
+        """Take lock `lk` (a term over the current store); blocks until it is free."""
+        lw = self.lw
+        a = self.actor
+        assert a is not None
+        holder = T.select(self.cur_value(HOLDER), (lk,))
+        kind = "gil" if family == "gil" else lw.lock_kind(family)
+        name = "the GIL" if family == "gil" else f"`{_show_lock(text)}`"
+        if kind == "rlock":
+            avail = T.disj(T.eq(holder, NONE), T.eq(holder, a))
+            level = T.select(self.cur_value(LEVEL), (lk,))
+            deep = T.conj(T.eq(holder, a),
+                          T.Op("ge", (level, T.Lit(MAX_RLOCK_LEVEL, LEVEL_T)), BOOL))
+            self.fail("bounds", deep, f"{name} acquired more than {MAX_RLOCK_LEVEL} times "
+                      "(the model's bound for recursive locks)", span)
+            self.block_on(T.neg(deep))
+            self.write(LEVEL, (lk,), T.ite(T.eq(holder, a),
+                                           T.Op("add", (level, T.Lit(1, LEVEL_T)), LEVEL_T),
+                                           T.Lit(1, LEVEL_T)))
+        else:
+            avail = T.eq(holder, NONE)
+            self.fail("lock_sanity", T.eq(holder, a),
+                      f"{name} re-acquired by the thread that holds it", span)
+        # the thread waits for this lock when it got this far in the step and
+        # the lock is taken (NOTE(wait-for): only procedure steps count)
+        self.waits.append((lk, T.conj(self.guard, self.path, T.neg(avail))))
+        self.block_on(avail)
+        self.write(HOLDER, (lk,), a)
+
+    def release(self, lk: T.Term, family: str, span: Span, text: str) -> None:
+        lw = self.lw
+        a = self.actor
+        assert a is not None
+        holder = T.select(self.cur_value(HOLDER), (lk,))
+        name = "the GIL" if family == "gil" else f"`{_show_lock(text)}`"
+        self.fail("lock_sanity", T.ne(holder, a),
+                  f"{name} released by a thread that does not hold it", span)
+        mine = T.eq(holder, a)
+        if family != "gil" and lw.lock_kind(family) == "rlock":
+            level = T.select(self.cur_value(LEVEL), (lk,))
+            last = T.Op("le", (level, T.Lit(1, LEVEL_T)), BOOL)
+            self.write(LEVEL, (lk,), T.ite(mine, T.ite(last, T.Lit(0, LEVEL_T),
+                                                       T.Op("sub", (level, T.Lit(1, LEVEL_T)),
+                                                            LEVEL_T)),
+                                           level))
+            self.write(HOLDER, (lk,), T.ite(T.conj(mine, last), NONE, holder))
+        else:
+            self.write(HOLDER, (lk,), T.ite(mine, NONE, holder))
+
+    def gil_for(self, interp: T.Term) -> T.Term:
+        """The GIL id of an interpreter term (already relative to the store)."""
+        lw = self.lw
+        assert lw.interp is not None
+        gil_of = dict(lw.p.gil_of)
+        out: T.Term = T.Lit(gil_of["main"], lw.lock_t)
+        for i in reversed(lw.interp.values):
+            out = T.ite(T.eq(interp, T.Lit(i, lw.interp)), T.Lit(gil_of[i], lw.lock_t), out)
+        return out
 
     def object_op(self, op: str, obj: str, idx: tuple[T.Term, ...], span: Span, text: str) -> None:
         lw = self.lw
@@ -730,6 +777,8 @@ class _Exec:
         items = self.cur_value(items_var(obj)) if info.keys is not None else None
         alive = T.ne(owner, NONE)
         if op == "alloc":
+            self.fail("memory", alive, f"`{text}` while `{obj}` is still allocated (the "
+                      "old object leaks)", span)
             self.write(obj_var(obj), (), cur)
             if items is not None:
                 assert isinstance(items.type, MapT)

@@ -36,7 +36,8 @@ def select(ts: TransitionSystem, only: tuple[str, ...]) -> list[Property]:
     if bad:
         raise SpecError([codes.make("SC503", f"--only {n}: the model has no property `{n}`",
                                     None, hint=codes.did_you_mean(n, names) or
-                                    "properties: " + ", ".join(names)) for n in bad])
+                                    ("properties: " + ", ".join(names) if names
+                                     else "the model has no properties")) for n in bad])
     return [p for p in ts.properties if p.name in only]
 
 

@@ -109,6 +109,10 @@ def _syntax_diagnostic(source: SourceFile, exc: UnexpectedInput) -> Any:
     value = str(tok)
     expected = sorted(exc.expected)
     hint = _PUNCT_HINTS.get(value) or _expected_hint(expected)
+    before = source.text[:start].rstrip().rsplit(None, 1)
+    if before and before[-1] in ("forall", "exists"):
+        hint = (f"a quantifier inside `and`, `or`, `not` or a comparison needs parentheses: "
+                f"`({before[-1]} x: T. ...)`")
     if value == "{" and "THEN" in exc.expected:
         hint = "an `if` inside an expression needs `then ... else ...`"
     return codes.make("SC003", f"unexpected `{value}`", Span(source, start, stop),

@@ -57,10 +57,12 @@ BUILTIN_PROPERTIES: dict[str, str] = {
           "interpreter is current",
     "lock_sanity": "only the holder releases a lock; a mutex is never re-acquired by its holder",
     "deadlock": "no cycle in the wait-for graph, and no wait for a lock held by a dead thread",
-    "memory": "no use of an object after it was freed, and no double free",
+    "memory": "no use of an object after it was freed, no double free, and no allocation "
+              "over an object that is still allocated",
     "tstate": "a detached thread state is bound to at most one thread at a time, "
               "and a thread has a current thread state when it needs one",
-    "bounds": "integer variables stay within their declared ranges",
+    "bounds": "integer variables stay within their declared ranges, and recursive locks "
+              "within the model's nesting bound",
 }
 
 

@@ -326,7 +326,8 @@ class _Checker:
             return text == "true"
         elif isinstance(ptype, EnumT) and text in ptype.values:
             return text
-        expected = ("an integer" if isinstance(ptype, IntT) else "true or false"
+        expected = (f"an integer between -{MAX_INT_MAGNITUDE} and {MAX_INT_MAGNITUDE}"
+                    if isinstance(ptype, IntT) else "true or false"
                     if isinstance(ptype, BoolT) else "one of " + ", ".join(ptype.values)
                     if isinstance(ptype, EnumT) else str(ptype))
         raise self.err("SC502", f"-D {name}={text}: expected {expected}", None,
@@ -527,8 +528,10 @@ class _Checker:
                 lo_v = self.const(self.expr(lo, env), lo.span)
                 hi_v = self.const(self.expr(hi, env), hi.span)
                 assert isinstance(lo_v, int) and isinstance(hi_v, int)
-                if (lo_v > hi_v or hi_v - lo_v > MAX_INT_WIDTH
-                        or max(-lo_v, hi_v) > MAX_INT_MAGNITUDE):
+                if max(-lo_v, hi_v) > MAX_INT_MAGNITUDE:
+                    raise self.err("SC401", f"int[{lo_v}..{hi_v}] reaches beyond "
+                                   f"±{MAX_INT_MAGNITUDE}", t.span, hint="use a small range")
+                if lo_v > hi_v or hi_v - lo_v > MAX_INT_WIDTH:
                     raise self.err("SC401", f"int[{lo_v}..{hi_v}] is empty or wider than "
                                    f"{MAX_INT_WIDTH}", t.span, hint="use a small range")
                 return IntT(lo_v, hi_v)
@@ -775,6 +778,7 @@ class _Checker:
         if not env.state and fn != "gil":
             raise self.err("SC406", f"{env.what} cannot read runtime state (`{fn}`)", e.span)
         if fn in ("holder", "held", "level"):
+            self._need_thread(e.span)
             lock, family = self.lock_term(args[0], env)
             holder = T.select(T.VarRef(HOLDER, self._holder_t()), (lock,))
             if fn == "holder":
@@ -1012,6 +1016,9 @@ class _Checker:
                 c = self.expr(cond, env, BOOL)
                 line, _ = s.span.line_col()
                 prop = name or f"{owner}@{line}"
+                if name is not None and name in BUILTIN_PROPERTIES:
+                    raise self.err("SC106", f"`{name}` is a built-in property; name the "
+                                   "assertion differently", s.span)
                 if name is not None and name in self.globals:
                     raise self.err("SC102", f"assertion name `{name}` clashes with a declaration",
                                    s.span)
@@ -1035,6 +1042,13 @@ class _Checker:
                 return TRelease(term, family, s.span)
             case S.SwitchTo(interp, via, keep):
                 self._need_actor(env, s.span, "switch")
+                if ctx != "proc" or env.what.startswith("atomic"):
+                    raise self.err("SC301", "`switch to` must be a step of a procedure",
+                                   s.span, hint="a switch takes the target's GIL, which may "
+                                   "wait; it cannot be part of an atomic action")
+                if switches:
+                    raise self.err("SC303", "`switch to` while already switched", s.span,
+                                   hint="switch back first; nested switches are not modelled")
                 i = self.expr(interp, env, self._need_interp(s.span))
                 if via is not None and via not in self.tstates:
                     if via in self.globals:
@@ -1044,6 +1058,10 @@ class _Checker:
                 return TSwitchTo(i, via, keep, s.span)
             case S.SwitchBack(keep):
                 self._need_actor(env, s.span, "switch back")
+                if ctx != "proc" or env.what.startswith("atomic"):
+                    raise self.err("SC301", "`switch back` must be a step of a procedure",
+                                   s.span, hint="it may wait for a GIL; keep it out of atomic "
+                                   "actions")
                 if not switches:
                     raise self.err("SC303", "`switch back` without an earlier `switch to`", s.span,
                                    hint="switch to an interpreter first")
@@ -1074,7 +1092,8 @@ class _Checker:
                                  for i, k in zip(target.indices, info.keys, strict=True))
                 return TObjectOp(op, target.name, idx2, s.span)
             case S.Atomic(body):
-                return TAtomic(tuple(self.block(body.stmts, env, ctx, owner, switches)), s.span)
+                inner = _Env(env.locals, env.actor, env.state, f"atomic block in {env.what}")
+                return TAtomic(tuple(self.block(body.stmts, inner, ctx, owner, switches)), s.span)
             case S.Detach():
                 self._need_actor(env, s.span, "detach")
                 return TDetach(s.span)

@@ -25,7 +25,7 @@ def verdict_text(r: PropertyResult) -> str:
 
 def evidence(r: PropertyResult) -> str:
     if r.verdict is Verdict.VIOLATED and r.trace is not None:
-        return f"{r.trace.length}-step trace, replayed"
+        return f"{r.trace.length}-step trace, replayed"  # "1-step" reads fine
     if r.verdict is Verdict.PROVED and r.states is not None:
         return f"all {r.states} reachable states"
     if r.verdict is Verdict.BOUNDED:
@@ -71,6 +71,8 @@ def summary(results: tuple[PropertyResult, ...]) -> str:
     for r in results:
         key = "bounded" if r.verdict is Verdict.BOUNDED else r.verdict.value
         counts[key] = counts.get(key, 0) + 1
+    if not results:
+        return "no properties to check"
     parts = [f"{n} {k}" for k, n in counts.items()]
     bad = [r.name for r in results if not r.as_expected]
     tail = "all as expected" if not bad else "NOT as expected: " + ", ".join(bad)
@@ -80,8 +82,8 @@ def summary(results: tuple[PropertyResult, ...]) -> str:
 def render_trace(r: PropertyResult) -> list[str]:
     trace = r.trace
     assert trace is not None
-    lines = [f"counterexample: {r.name} ({trace.length} steps, replayed by the explicit "
-             "evaluator)"]
+    steps = "1 step" if trace.length == 1 else f"{trace.length} steps"
+    lines = [f"counterexample: {r.name} ({steps}, replayed by the explicit evaluator)"]
     if r.message:
         lines.append(f"  {r.message}")
     lines.append("  state 0:")

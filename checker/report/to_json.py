@@ -67,7 +67,8 @@ def itf_trace(model: str, trace: Trace) -> dict[str, Any]:
 
 def result_json(model: str, r: PropertyResult) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "name": r.name, "kind": r.kind, "verdict": r.verdict.value, "engine": r.engine,
+        "name": r.name, "kind": r.kind, "description": r.description,
+        "verdict": r.verdict.value, "engine": r.engine,
         "expected": r.expected, "as_expected": r.as_expected, "depth": r.depth,
         "states": r.states, "reason": r.reason, "message": r.message,
     }
