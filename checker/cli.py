@@ -39,6 +39,16 @@ def _define(text_: str) -> tuple[str, str]:
     return name, value
 
 
+def _seconds(text_: str) -> float:
+    try:
+        x = float(text_)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text_!r}") from None
+    if not 0 < x <= 7 * 24 * 3600:
+        raise argparse.ArgumentTypeError(f"{text_} is not a positive number of seconds")
+    return x
+
+
 def _positive(text_: str) -> int:
     try:
         n = int(text_)
@@ -64,7 +74,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--only", action="append", default=[], metavar="PROPERTY",
                    help="check only this property (repeatable)")
     p.add_argument("--seed", type=_positive, default=0, help="solver seed (default 0)")
-    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+    p.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
                    help="overall time limit per model; unfinished properties are unknown")
     p.add_argument("--json", metavar="FILE", help="write the JSON report to FILE ('-' = stdout)")
     p.add_argument("--no-color", action="store_true", help="never use colors")

@@ -26,6 +26,8 @@ class CheckOptions:
             args += ["--depth", str(self.depth)]
         if self.engine != "bmc" and self.max_states != CheckOptions.max_states:
             args += ["--max-states", str(self.max_states)]
+        if self.timeout is not None:
+            args += ["--timeout", f"{self.timeout:g}"]
         for p in self.only:
             args += ["--only", p]
         args += ["--seed", str(self.seed)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shlex
 import time
+from dataclasses import replace
 
 from checker.engines.bmc import bmc
 from checker.engines.explicit import explore
@@ -57,8 +58,13 @@ def check_transition_system(ts: TransitionSystem, options: CheckOptions
         if todo:
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             timeout_ms = None if remaining is None else max(1, int(remaining * 1000))
-            results.update(bmc(ts, todo, depth=options.depth, seed=options.seed,
-                               timeout_ms=timeout_ms, deadline=deadline))
+            bounded = bmc(ts, todo, depth=options.depth, seed=options.seed,
+                          timeout_ms=timeout_ms, deadline=deadline)
+            for name, r in bounded.items():
+                first = results.get(name)
+                if first is not None and first.reason and r.verdict is not Verdict.VIOLATED:
+                    r = replace(r, reason=f"{first.reason}; then {r.reason}")
+                results[name] = r
     for r in results.values():
         if r.trace is not None:  # every counterexample is replayed before it is shown
             validate(ts, r.trace, ts.property(r.name))

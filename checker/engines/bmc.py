@@ -74,10 +74,16 @@ def bmc(ts: TransitionSystem, props: list[Property], *, depth: int, seed: int = 
         solver.add(enc.domains(k + 1))
         solver.add(enc.transition(k))
     for p in pending:
+        if reached < 0:  # the time limit came before even the initial states were checked
+            results[p.name] = PropertyResult(
+                p.name, p.kind, p.description, Verdict.UNKNOWN, ENGINE, p.expected,
+                reason="time limit reached before BMC checked depth 0")
+            continue
         results[p.name] = PropertyResult(
             p.name, p.kind, p.description, Verdict.BOUNDED, ENGINE, p.expected,
-            depth=max(reached, 0),
-            reason=f"no violation in any execution of up to {max(reached, 0)} steps")
+            depth=reached,
+            reason=f"no violation in any execution of up to {reached} steps"
+                   + ("" if reached == depth else " (time limit reached)"))
     return results
 
 
