@@ -174,3 +174,26 @@ def test_codes_are_well_formed_and_titled():
     for code, title in CODES.items():
         assert re.fullmatch(r"SC[0-5]\d\d", code), code
         assert title and title == title.strip()
+
+
+NEVER_INTERNAL = {
+    "switch_in_action": "model m\ninterpreters(2)\nthreads(1)\n"
+                        "action a(t: Thread) { switch to sub1 keep_gil  switch back keep_gil }\n",
+    "switch_in_atomic": "model m\ninterpreters(2)\nthreads(1)\n"
+                        "proc p(t: Thread) { atomic { switch to sub1 keep_gil } }\n",
+    "lock_var_before_locks": "model m\nthreads(1)\nvar x: Lock?\nlock l: mutex\n"
+                             "invariant i: x == none\n",
+    "idle_without_procs": "model m\nthreads(1)\nvar b: bool\ninvariant i: idle(t1) or b\n",
+    "held_without_threads": "model m\nlock l: mutex\ninvariant i: not held(l)\n",
+    "enum_as_int_bound": "model m\nenum E {a}\nvar x: int[a..3]\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEVER_INTERNAL))
+def test_odd_models_never_cause_an_internal_error(name, tmp_path, monkeypatch, run_cli):
+    """Unusual but parseable models give a result or a diagnostic, never exit 70."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "model.spec").write_text(NEVER_INTERNAL[name], encoding="utf-8")
+    res = run_cli(["--engine", "explicit", "model.spec"])
+    assert "Traceback" not in res.err and "internal error" not in res.err, res.err
+    assert res.code in (0, 1, 3, 4)

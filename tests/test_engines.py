@@ -497,9 +497,51 @@ def test_switch_inside_an_atomic_action():
     try:
         ts = ts_of(SWITCH_IN_ACTION)
     except SpecError as exc:
-        assert [d.code for d in exc.diagnostics] == ["SC301"]
+        assert {d.code for d in exc.diagnostics} == {"SC301"}
+        assert [d.span.line_col()[0] for d in exc.diagnostics] == [6, 8]
         return
     ex = run_explicit(ts)
     # t1 may start in main, allocate there, then free from sub1 inside `go`
     assert ex["R2"].verdict is Verdict.VIOLATED
     assert ex["R2"].trace.length == 2
+
+
+OPTION_INT = """\
+model option_int
+threads(1)
+var y: int[0..2]? = none
+var n: int[0..3] = 0
+action inc(t: Thread) {
+  await n < 3
+  n := n + 1
+  y := n
+}
+invariant small: y != 3
+"""
+
+
+def test_engines_agree_on_an_out_of_range_option_int():
+    """Storing 3 in an `int[0..2]?` variable: both engines give the same verdicts."""
+    ts = ts_of(OPTION_INT)
+    ex = run_explicit(ts)
+    bm = run_bmc(ts, depth=6)
+    ex_violated = {n for n, r in ex.items() if r.verdict is Verdict.VIOLATED}
+    bm_violated = {n for n, r in bm.items() if r.verdict is Verdict.VIOLATED}
+    assert ex_violated == bm_violated
+    y = ts.var_index()["y"]
+    for r in ex.values():  # no reachable state may hold a value outside the declared type
+        if r.trace is not None:
+            assert all(s[y] in (None, 0, 1, 2) for s in r.trace.states)
+
+
+def test_assertion_named_like_a_builtin_property():
+    """`assert ... as lock_sanity` is refused or merged: property names stay unique."""
+    text = ("model dup\nthreads(1)\nlock l: mutex\nvar b: bool\n"
+            "action a(t: Thread) {\n  assert b as lock_sanity\n  release l\n}\n")
+    try:
+        ts = ts_of(text)
+    except SpecError as exc:
+        assert exc.diagnostics[0].code in ("SC102", "SC106")
+        return
+    names = [p.name for p in ts.properties]
+    assert len(names) == len(set(names)), names

@@ -280,10 +280,12 @@ def test_checker_is_total_on_parsed_models(m):
 
 @st.composite
 def engine_models(draw) -> str:
-    """A small well-typed model: 2 threads, bool and int vars, locks, routines, an invariant."""
+    """A small well-typed model: 2 threads, bool, int and optional int vars, locks, maybe an
+    object and a thread state, 1-3 actions and procedures, and an invariant."""
     interps = draw(st.sampled_from([None, 1, 2]))
     bools = [f"b{i}" for i in range(draw(st.integers(1, 2)))]
     ints = [f"n{i}" for i in range(draw(st.integers(0, 2)))]
+    opts = [f"q{i}" for i in range(draw(st.integers(0, 1)))]  # `int[0..2]?` variables
     locks = [(f"l{i}", draw(st.sampled_from(["mutex", "mutex", "rlock"])))
              for i in range(draw(st.integers(1, 2)))]
     lock_names = [n for n, _ in locks]
@@ -297,6 +299,7 @@ def engine_models(draw) -> str:
         options = [*bools, "true"] + (["false"] if local else [])
         options += [f"{n} {op} {c}" for n in ints for op in ("<", "==", ">=") for c in (0, 1, 2)]
         options += [f"held({lk})" for lk in lock_names]
+        options += [f"{q} {op} {c}" for q in opts for op in ("==", "!=") for c in ("none", 1, 2)]
         if local:
             options += [f"holder({lk}) == t" for lk in lock_names]
             if interps == 2:
@@ -325,6 +328,8 @@ def engine_models(draw) -> str:
             kinds = ["assign_bool", "acquire", "release", "await", "assert"]
             if ints:
                 kinds.append("assign_int")
+            if opts:
+                kinds.append("assign_opt")
             if obj:
                 kinds += ["obj", "obj"]
             if depth > 0:
@@ -339,6 +344,11 @@ def engine_models(draw) -> str:
             elif kind == "assign_int":
                 n = draw(st.sampled_from(ints))
                 out.append(f"{n} := {int_expr(n)}")
+            elif kind == "assign_opt":
+                q = draw(st.sampled_from(opts))
+                value = draw(st.sampled_from(["none", "0", "2", *ints,
+                                              *[f"{n} + 1" for n in ints for _ in "xyz"]]))
+                out.append(f"{q} := {value}")
             elif kind in ("acquire", "release"):
                 out.append(f"{kind} {draw(st.sampled_from(lock_names))}")
             elif kind == "await":
@@ -374,6 +384,8 @@ def engine_models(draw) -> str:
         lines.append(f"var {b}: bool = {draw(st.sampled_from(['true', 'false']))}")
     for n in ints:
         lines.append(f"var {n}: int[0..2] = {draw(st.integers(0, 2))}")
+    for q in opts:
+        lines.append(f"var {q}: int[0..2]? = {draw(st.sampled_from(['none', '1']))}")
     for name, kind in locks:
         lines.append(f"lock {name}: {kind}")
     if obj:
