@@ -13,7 +13,7 @@ GRAMMAR = Path(__file__).resolve().parent.parent / "spec" / "grammar" / "spec.la
 
 def test_keyword_list_matches_the_grammar():
     """KEYWORDS is exactly the set of words the grammar accepts as keywords."""
-    assert KEYWORDS == grammar_keywords()
+    assert grammar_keywords() == KEYWORDS
 
 
 def test_every_quoted_word_in_the_grammar_is_a_keyword():
@@ -28,5 +28,5 @@ def test_every_quoted_word_in_the_grammar_is_a_keyword():
 
 def test_builtins_are_builtin_functions_or_main():
     """BUILTINS names the type checker's built-in functions (plus `main`)."""
-    assert BUILTINS == set(BUILTIN_FUNCTIONS) | {"main"}
+    assert set(BUILTIN_FUNCTIONS) | {"main"} == BUILTINS
     assert not BUILTINS & KEYWORDS

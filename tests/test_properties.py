@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 import string
 
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from checker.engines.bmc import bmc
 from checker.engines.explicit import explore
@@ -403,7 +404,7 @@ def engine_models(draw) -> str:
     return "\n".join(lines) + "\n"
 
 
-@settings(max_examples=30, deadline=None,
+@settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(engine_models())
 def test_explicit_and_bmc_agree(text):
