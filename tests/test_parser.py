@@ -251,6 +251,11 @@ def test_atomic_skip_semicolon_fork():
         S.Fork((n("l"), S.Call("gil", (n("main"),), B, B)), B))
 
 
+def test_detach_and_attach():
+    """`detach` and `attach` are statements without operands."""
+    assert stmts("detach  attach") == (S.Detach(B), S.Attach(B))
+
+
 # ---- expressions -----------------------------------------------------------------------
 
 

@@ -153,6 +153,8 @@ def stmts(depth: int = 2) -> st.SearchStrategy[S.Stmt]:
         st.builds(lambda op, t: S.ObjectOp(op=op, target=t, span=D),
                   st.sampled_from(S.OBJECT_OPS), targets()),
         st.just(S.Skip(span=D)),
+        st.just(S.Detach(span=D)),
+        st.just(S.Attach(span=D)),
         st.builds(lambda xs: S.Fork(reinit=tuple(xs), span=D), st.lists(e, max_size=2)),
     ]
     if depth > 0:
@@ -339,6 +341,8 @@ def engine_models(draw) -> str:
                     kinds.append("atomic")
             if in_proc and interps == 2 and depth > 0:
                 kinds.append("switch")
+            if in_proc and interps is not None:
+                kinds.append("runtime")
             kind = draw(st.sampled_from(kinds))
             if kind == "assign_bool":
                 out.append(f"{draw(st.sampled_from(bools))} := {bool_expr(1, True)}")
@@ -374,8 +378,12 @@ def engine_models(draw) -> str:
             elif kind == "switch":
                 where = draw(st.sampled_from(["main", "sub1"]))
                 via = " via ts" if tstate and draw(st.booleans()) else ""
+                keep = draw(st.sampled_from([" keep_gil", " keep_gil", ""]))
                 body = " ".join(stmt_list(0, in_proc, 2))
-                out.append(f"switch to {where}{via} keep_gil {body} switch back keep_gil")
+                out.append(f"switch to {where}{via}{keep} {body} switch back{keep}")
+            elif kind == "runtime":
+                out.append(draw(st.sampled_from(["acquire gil", "release gil", "detach",
+                                                 "attach"])))
         return out
 
     lines = ["model random", "threads(2)"]
