@@ -28,6 +28,11 @@ def validate(ts: TransitionSystem, trace: Trace, prop: Property) -> None:
     expected_steps = len(states) if check_step else len(states) - 1
     if len(trace.steps) != expected_steps:
         raise ReplayError(f"trace has {len(trace.steps)} steps for {len(states)} states")
+    known = {a.id for a in ts.actions}
+    for step in trace.steps:
+        if step.action not in known:
+            raise ReplayError(f"the trace names an action the model does not have: "
+                              f"{step.action}")
     for i, step in enumerate(trace.steps[: len(states) - 1]):
         ca = CompiledAction(ev, ts.action(step.action))
         env = dict(step.params)

@@ -525,9 +525,16 @@ class _Checker:
                 return BOOL
             case S.IntType(lo, hi):
                 env = _Env(state=False, what="integer bound")
-                lo_v = self.const(self.expr(lo, env), lo.span)
-                hi_v = self.const(self.expr(hi, env), hi.span)
-                assert isinstance(lo_v, int) and isinstance(hi_v, int)
+                bounds: list[int] = []
+                for bound in (lo, hi):
+                    term = self.expr(bound, env)
+                    if not isinstance(term.type, IntT):
+                        raise self.err("SC201", f"an integer bound must be an integer, found "
+                                       f"{term.type}", bound.span)
+                    value = self.const(term, bound.span)
+                    assert isinstance(value, int) and not isinstance(value, bool)
+                    bounds.append(value)
+                lo_v, hi_v = bounds
                 if max(-lo_v, hi_v) > MAX_INT_MAGNITUDE:
                     raise self.err("SC401", f"int[{lo_v}..{hi_v}] reaches beyond "
                                    f"±{MAX_INT_MAGNITUDE}", t.span, hint="use a small range")
