@@ -52,6 +52,7 @@ def itf_trace(model: str, trace: Trace) -> dict[str, Any]:
             entry["#meta"]["action"] = step.action
             entry["#meta"]["text"] = step.text
             entry["#meta"]["thread"] = step.actor
+            entry["#meta"]["params"] = {n: v for n, v in step.params}
         for name, t, v in zip(trace.var_names, trace.var_types, state, strict=True):
             entry[name] = itf_value(v, t)
         states.append(entry)
