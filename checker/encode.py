@@ -34,9 +34,12 @@ def _clean(name: str) -> str:
 
 
 class Encoder:
-    def __init__(self, ts: TransitionSystem, ctx: z3.Context) -> None:
+    def __init__(self, ts: TransitionSystem, ctx: z3.Context, *, ints: bool = False) -> None:
+        """`ints`: encode scalars as mathematical integers instead of bit-vectors
+        (z3's Horn-clause engine, Spacer, works best over integers)."""
         self.ts = ts
         self.ctx = ctx
+        self.ints = ints
         self.var_types = {v.name: v.type for v in ts.vars}
         self._states: dict[int, dict[str, Z]] = {}
         self.instances: list[tuple[Action, dict[str, Value]]] = [
@@ -65,6 +68,8 @@ class Encoder:
         return self.num(v)
 
     def num(self, n: int) -> Z:
+        if self.ints:
+            return z3.IntVal(n, self.ctx)
         return z3.BitVecVal(n, WIDTH, self.ctx)
 
     def decode(self, z: Z, t: Type, model: z3.ModelRef) -> Value:
@@ -73,7 +78,7 @@ class Encoder:
         r = model.eval(z, model_completion=True)
         if isinstance(t, BoolT):
             return bool(z3.is_true(r))
-        n: int = r.as_signed_long()
+        n: int = r.as_long() if self.ints else r.as_signed_long()
         if n == NONE_CODE and isinstance(t, OptionT):
             return None
         inner = t.inner if isinstance(t, OptionT) else t
@@ -144,11 +149,14 @@ class Encoder:
                     for key, raw in zip(self.keys(t), map_keys(t), strict=True)}
         if isinstance(t, BoolT):
             return z3.Bool(_clean(name), self.ctx)
+        if self.ints:
+            return z3.Int(_clean(name), self.ctx)
         return z3.BitVec(_clean(name), WIDTH, self.ctx)
 
     def selector(self, k: int) -> Z:
         if k not in self._selectors:
-            self._selectors[k] = z3.BitVec(f"act@{k}", WIDTH, self.ctx)
+            self._selectors[k] = (z3.Int(f"act@{k}", self.ctx) if self.ints
+                                  else z3.BitVec(f"act@{k}", WIDTH, self.ctx))
         return self._selectors[k]
 
     # ---- terms -------------------------------------------------------------------------
@@ -336,6 +344,21 @@ class Encoder:
                 parts.append(target == value)
         return self.conj(parts)
 
+    def bad(self, prop: Property, k: int) -> Z:
+        """The property is violated at step k: an invariant false in state k, or a
+        check that fails for some action instance at hand in state k."""
+        if prop.formula is not None:
+            return z3.Not(self.term(prop.formula, k, {}))
+        return self.disj([c for _, _, c in self.failures(prop, k)])
+
+    def flat(self, k: int) -> list[Z]:
+        """Every scalar constant of state k, in variable then cell order."""
+        out: list[Z] = []
+        for v in self.ts.vars:
+            z = self.state(k)[v.name]
+            out.extend(z.values() if isinstance(z, dict) else [z])
+        return out
+
     def failures(self, prop: Property, k: int) -> list[tuple[int, int, Z]]:
         """Each way the check `prop` can fail at step k: (instance, failure index, formula)."""
         out = []
@@ -355,6 +378,8 @@ class Encoder:
 def _const(z: Z) -> Any:
     if z3.is_bv_value(z):
         return z.as_signed_long()
+    if z3.is_int_value(z):
+        return z.as_long()
     if z3.is_true(z):
         return True
     if z3.is_false(z):

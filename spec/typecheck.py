@@ -449,9 +449,16 @@ class _Checker:
         """GILs, allocators and shared-object guards, once every declaration is known."""
         if self.interp is not None:
             for i in self.interp.values:
-                own = i == "main" or self._flag("own_gil", i, default=False)
+                try:
+                    own = i == "main" or self._flag("own_gil", i, default=False)
+                except _Bail:  # reported; carry on as if the flag were false
+                    own = i == "main"
                 self.gil_of[i] = gil_id(i if own else "main")
-                main_alloc = i != "main" and self._flag("shares_main_obmalloc", i, default=False)
+                try:
+                    main_alloc = i != "main" and self._flag("shares_main_obmalloc", i,
+                                                            default=False)
+                except _Bail:
+                    main_alloc = False
                 self.alloc_of[i] = "main" if main_alloc else i
             self.runtime_ready = True
             gils = tuple(dict.fromkeys(self.gil_of.values()))
@@ -480,6 +487,8 @@ class _Checker:
     def _flag(self, name: str, interp: str, default: bool) -> bool:
         if name not in self.defs:
             return default
+        if name in self.failed:
+            raise _Bail()
         df = self.defs[name]
         if len(df.params) != 1 or df.params[0][1] != self.interp or df.type != BOOL:
             span = self.globals[name][1]
@@ -584,9 +593,10 @@ class _Checker:
         if expected is not None and not assignable(expected, term.type):
             raise self.err("SC201", f"expected {expected}, found {term.type}", e.span,
                            label=f"this is {term.type}")
-        if (isinstance(expected, IntT) and isinstance(term, T.Lit)
-                and isinstance(term.value, int) and not expected.lo <= term.value <= expected.hi):
-            raise self.err("SC206", f"{term.value} is outside {expected}", e.span)
+        bare = expected.inner if isinstance(expected, OptionT) else expected
+        if (isinstance(bare, IntT) and isinstance(term, T.Lit) and isinstance(term.value, int)
+                and not isinstance(term.value, bool) and not bare.lo <= term.value <= bare.hi):
+            raise self.err("SC206", f"{term.value} is outside {bare}", e.span)
         return term
 
     def _expr(self, e: S.Expr, env: _Env) -> T.Term:
@@ -717,7 +727,8 @@ class _Checker:
             if env.actor is None:
                 raise self.err("SC302", "`gil` alone means the running thread's GIL; there is no "
                                "running thread here", span, hint="write `gil(main)` or `gil(i)`")
-            return self._gil_of(self._cur(T.Local(env.actor, self.thread)))  # type: ignore[arg-type]
+            return self._gil_of(self._cur(T.Local(env.actor, self.thread)),  # type: ignore[arg-type]
+                                span)
         if name in self.locks:
             if self.locks[name].index:
                 raise self.err("SC202", f"lock family `{name}` needs an index", span,
@@ -828,7 +839,7 @@ class _Checker:
             return T.eq(proc, T.Lit(p.id, self.proc_sort_now()))
         if fn == "gil":
             interp = self.expr(args[0], env, self._need_interp(e.span))
-            return self._gil_of(interp)
+            return self._gil_of(interp, e.span)
         if fn == "bound":
             target = args[0]
             if not (isinstance(target, S.Name) and target.id in self.tstates):
@@ -869,13 +880,12 @@ class _Checker:
         interp = self._need_interp(BUILTIN_SPAN)
         return T.select(T.VarRef(CUR, MapT((self.thread,), OptionT(interp))), (thread,))  # type: ignore[arg-type]
 
-    def _gil_of(self, interp: T.Term) -> T.Term:
+    def _gil_of(self, interp: T.Term, span: Span) -> T.Term:
         """The GIL id used by an interpreter term (an ite over the interpreters)."""
         assert self.interp is not None
         if not self.runtime_ready:
             raise self.err("SC406", "`gil(...)` is not a constant: it depends on the "
-                           "interpreters' configuration", BUILTIN_SPAN if not self.def_stack
-                           else self.defs[self.def_stack[-1]].decl.span)
+                           "interpreters' configuration", span)
         if isinstance(interp, T.Lit):
             return T.Lit(self.gil_of.get(str(interp.value), gil_id("main")), self.lock_sort)
         out: T.Term = T.Lit(gil_id("main"), self.lock_sort)

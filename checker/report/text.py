@@ -29,6 +29,8 @@ def evidence(r: PropertyResult) -> str:
     if r.verdict is Verdict.PROVED and r.states is not None:
         return f"all {r.states} reachable states"
     if r.verdict is Verdict.BOUNDED:
+        if r.reason and "time limit" in r.reason:
+            return "bounded search only (time limit reached)"
         return "bounded search only"
     return r.reason or ""
 
