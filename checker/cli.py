@@ -59,6 +59,21 @@ def _positive(text_: str) -> int:
     return n
 
 
+def certificates_file(reports: list[ModelReport]) -> str:
+    """Every certificate: a readable block, then the SMT-LIB term the re-check reads."""
+    out = ["; speccheck certificates: inductive invariants over the step-0 state",
+           "; constants of the integer encoding (see docs/checking.rst)"]
+    for m in reports:
+        for r in m.results:
+            if r.certificate is None:
+                continue
+            out.append(f"\n; model {m.model} ({m.file}), property {r.name}, "
+                       f"{r.certificate.size} atoms")
+            out.extend("; " + line for line in r.certificate.text.splitlines())
+            out.append(r.certificate.smt)
+    return "\n".join(out) + "\n"
+
+
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="speccheck", description="Check models of CPython's import state: R1 "
                 "(shared state under a global lock), R2 (owner-current free/resize), lock "
@@ -77,6 +92,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
                    help="overall time limit per model; unfinished properties are unknown")
     p.add_argument("--json", metavar="FILE", help="write the JSON report to FILE ('-' = stdout)")
+    p.add_argument("--certificate", metavar="FILE",
+                   help="save the inductive invariants of PDR proofs to FILE")
+    p.add_argument("--show-certificates", action="store_true",
+                   help="print the inductive invariants of PDR proofs")
     p.add_argument("--no-color", action="store_true", help="never use colors")
     p.add_argument("--timings", action="store_true", help="print run times")
     p.add_argument("--version", action="version", version=f"speccheck {VERSION}")
@@ -123,8 +142,16 @@ def _main(argv: Sequence[str] | None) -> int:
             continue
         reports.append(report)
         if not to_stdout_json:
-            sys.stdout.write(text.render(report, color=color, timings=args.timings))
+            sys.stdout.write(text.render(report, color=color, timings=args.timings,
+                                         certificates=args.show_certificates))
     code = ExitCode.SPEC_ERROR if spec_error else exit_code(reports)
+    if args.certificate:
+        try:
+            with open(args.certificate, "w", encoding="utf-8") as fh:
+                fh.write(certificates_file(reports))
+        except OSError as exc:
+            print(f"speccheck: cannot write {args.certificate}: {exc.strerror}", file=sys.stderr)
+            return ExitCode.USAGE
     if args.json:
         doc = to_json.render(reports, code)
         if to_stdout_json:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ENGINES = ("auto", "explicit", "bmc")
+ENGINES = ("auto", "explicit", "bmc", "pdr")
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,7 @@ class CheckOptions:
     defines: tuple[tuple[str, str], ...] = ()
     max_states: int = 200_000
     timeout: float | None = None  # seconds per model, overall
+    prove: bool = True  # auto: try PDR on what explicit search and BMC left open
 
     def replay_args(self) -> list[str]:
         args: list[str] = []

@@ -62,6 +62,20 @@ class Trace:
 
 
 @dataclass(frozen=True)
+class Certificate:
+    """An inductive invariant that implies a property, already re-checked.
+
+    ``smt`` is the invariant as an SMT-LIB term over the integer-encoded state
+    constants of step 0 (``checker.encode``, ints mode); ``text`` is the same
+    invariant in the model's vocabulary; ``size`` counts its atoms."""
+
+    prop: str
+    smt: str
+    text: str
+    size: int
+
+
+@dataclass(frozen=True)
 class PropertyResult:
     name: str
     kind: str
@@ -75,6 +89,7 @@ class PropertyResult:
     reason: str | None = None         # for unknown, or how a proof was obtained
     check_span: Span | None = field(default=None, compare=False)
     message: str | None = None        # the violated check's message
+    certificate: Certificate | None = None
 
     @property
     def as_expected(self) -> bool:

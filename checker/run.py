@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from checker.engines.bmc import bmc
 from checker.engines.explicit import explore
+from checker.engines.pdr import pdr
 from checker.ir import Property, TransitionSystem
 from checker.lower import lower
 from checker.options import CheckOptions
@@ -64,6 +65,20 @@ def check_transition_system(ts: TransitionSystem, options: CheckOptions
                 first = results.get(name)
                 if first is not None and first.reason and r.verdict is not Verdict.VIOLATED:
                     r = replace(r, reason=f"{first.reason}; then {r.reason}")
+                results[name] = r
+    if options.engine == "pdr" or (options.engine == "auto" and options.prove):
+        todo = [p for p in props if p.name not in results
+                or results[p.name].verdict in (Verdict.UNKNOWN, Verdict.BOUNDED)]
+        if todo:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            timeout_ms = None if remaining is None else max(1, int(remaining * 1000))
+            proved = pdr(ts, todo, seed=options.seed, timeout_ms=timeout_ms, deadline=deadline,
+                         trace_depth=max(options.depth, 60))
+            for name, r in proved.items():
+                first = results.get(name)
+                if (first is not None and r.verdict is Verdict.UNKNOWN
+                        and first.verdict is Verdict.BOUNDED):
+                    r = replace(first, reason=f"{first.reason}; PDR: {r.reason}")
                 results[name] = r
     for r in results.values():
         if r.trace is not None:  # every counterexample is replayed before it is shown

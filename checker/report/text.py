@@ -26,6 +26,8 @@ def verdict_text(r: PropertyResult) -> str:
 def evidence(r: PropertyResult) -> str:
     if r.verdict is Verdict.VIOLATED and r.trace is not None:
         return f"{r.trace.length}-step trace, replayed"  # "1-step" reads fine
+    if r.verdict is Verdict.PROVED and r.certificate is not None:
+        return f"inductive invariant of {r.certificate.size} atoms, re-checked"
     if r.verdict is Verdict.PROVED and r.states is not None:
         return f"all {r.states} reachable states"
     if r.verdict is Verdict.BOUNDED:
@@ -45,7 +47,8 @@ def _color(text: str, r: PropertyResult, color: bool) -> str:
     return GREEN + text + RESET
 
 
-def render(report: ModelReport, *, color: bool = False, timings: bool = False) -> str:
+def render(report: ModelReport, *, color: bool = False, timings: bool = False,
+           certificates: bool = False) -> str:
     out: list[str] = []
     params = " ".join(f"{n}={show_value(v)}" for n, v in report.params)
     out.append(f"{report.file}: model {report.model}" + (f" ({params})" if params else ""))
@@ -62,6 +65,17 @@ def render(report: ModelReport, *, color: bool = False, timings: bool = False) -
             out.extend(render_trace(r))
         elif r.verdict is Verdict.UNKNOWN and r.reason:
             out.append(f"  {r.name}: unknown because {r.reason}")
+    certified = [r for r in report.results if r.certificate is not None]
+    if certified and certificates:
+        for r in certified:
+            assert r.certificate is not None
+            out.append("")
+            out.append(f"certificate: {r.name} (inductive invariant, {r.certificate.size} atoms, "
+                       "re-checked; one conjunct per line)")
+            out.extend("  " + line for line in r.certificate.text.splitlines())
+    elif certified:
+        out.append(f"certificates: {len(certified)} (print them with --show-certificates, save "
+                   "them with --certificate FILE)")
     if timings and report.seconds is not None:
         out.append(f"time: {report.seconds:.2f}s")
     out.append(f"replay: {report.replay}")
