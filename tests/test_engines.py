@@ -362,12 +362,22 @@ def test_explicit_state_limit_gives_unknown():
     assert all(r.verdict is Verdict.UNKNOWN for r in found.values())
 
 
-def test_auto_engine_finishes_with_bmc_when_explicit_is_cut_off():
-    """With a tiny state limit, --engine auto falls back to BMC (bounded, not proved)."""
+def test_auto_engine_falls_back_to_bmc_when_explicit_is_cut_off():
+    """With a tiny state limit and no proof engine, --engine auto ends with BMC
+    (bounded, not proved)."""
     ts = ts_of(SAFE)
-    results, _ = check_transition_system(ts, CheckOptions(max_states=5, depth=4))
+    results, _ = check_transition_system(ts, CheckOptions(max_states=5, depth=4, prove=False))
     assert {r.engine for r in results} == {"bmc"}
     assert all(r.verdict is Verdict.BOUNDED for r in results)
+
+
+def test_auto_engine_proves_with_pdr_when_explicit_is_cut_off():
+    """With a tiny state limit, --engine auto proves the safe model with PDR, and every
+    proof carries a re-checked certificate."""
+    ts = ts_of(SAFE)
+    results, _ = check_transition_system(ts, CheckOptions(max_states=5, depth=4))
+    assert {r.engine for r in results} == {"pdr"}
+    assert all(r.verdict is Verdict.PROVED and r.certificate is not None for r in results)
 
 
 def test_engines_are_deterministic():
