@@ -527,8 +527,8 @@ class _Lowering:
             elif name in used or name in expects:
                 out.append(make(name, "builtin", desc, None, BUILTIN_SPAN))
         for inv in self.p.invariants:
-            out.append(make(inv.name, "invariant", " ".join(inv.docs) or inv.text, inv.term,
-                            inv.span))
+            out.append(make(inv.name, "lemma" if inv.lemma else "invariant",
+                            " ".join(inv.docs) or inv.text, inv.term, inv.span))
         for name, span in self.p.asserts:
             out.append(make(name, "assert", f"assertion at line {span.line_col()[0]}", None,
                             span))

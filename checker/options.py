@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ENGINES = ("auto", "explicit", "bmc", "pdr")
+ENGINES = ("auto", "explicit", "bmc", "induction", "kind", "pdr")
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,48 @@ not replay is a bug in speccheck (``ReplayError``), never a result.
 
 from __future__ import annotations
 
-from checker.evaluate import CompiledAction, Evaluator
+from checker.evaluate import CompiledAction, Evaluator, State
 from checker.ir import Property, TransitionSystem
 from checker.results import Trace
 
 
 class ReplayError(Exception):
     """An engine produced a trace the independent evaluator rejects."""
+
+
+def holds(ev: Evaluator, ts: TransitionSystem, prop: Property, state: State) -> bool:
+    """Whether a state satisfies a property: its formula, or no check fails there."""
+    if prop.formula is not None:
+        return bool(ev.eval(prop.formula, state))
+    for action in ts.actions:
+        if not any(f.prop == prop.name for f in action.failures):
+            continue
+        ca = CompiledAction(ev, action)
+        for env in ca.envs:
+            if ca.enabled(state, env) and any(f.prop == prop.name and fn(state, env)
+                                              for f, fn in ca.failures):
+                return False
+    return True
+
+
+def validate_cti(ts: TransitionSystem, cti: Trace, assumed: list[Property],
+                 broken: Property) -> None:
+    """A counterexample to induction: the pre-state satisfies every assumed
+    property, the step fires, and the post-state violates `broken`."""
+    ev = Evaluator(ts)
+    if len(cti.states) != 2 or len(cti.steps) != 1:
+        raise ReplayError("a counterexample to induction has two states and one step")
+    pre, post = cti.states
+    for p in assumed:
+        if not holds(ev, ts, p, pre):
+            raise ReplayError(f"the CTI's pre-state violates the assumed `{p.name}`")
+    step = cti.steps[0]
+    ca = CompiledAction(ev, ts.action(step.action))
+    env = dict(step.params)
+    if not ca.enabled(pre, env) or not ca.guard(pre, env) or ca.successor(pre, env) != post:
+        raise ReplayError("the CTI's step does not lead from its pre- to its post-state")
+    if holds(ev, ts, broken, post):
+        raise ReplayError(f"`{broken.name}` holds after the CTI's step")
 
 
 def validate(ts: TransitionSystem, trace: Trace, prop: Property) -> None:

@@ -90,6 +90,7 @@ class PropertyResult:
     check_span: Span | None = field(default=None, compare=False)
     message: str | None = None        # the violated check's message
     certificate: Certificate | None = None
+    cti: Trace | None = None          # counterexample to induction (never a violation)
 
     @property
     def as_expected(self) -> bool:

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from checker.engines.bmc import bmc
 from checker.engines.explicit import explore
+from checker.engines.induction import induction, kinduction
 from checker.engines.pdr import pdr
 from checker.ir import Property, TransitionSystem
 from checker.lower import lower
@@ -66,6 +67,15 @@ def check_transition_system(ts: TransitionSystem, options: CheckOptions
                 if first is not None and first.reason and r.verdict is not Verdict.VIOLATED:
                     r = replace(r, reason=f"{first.reason}; then {r.reason}")
                 results[name] = r
+    if options.engine in ("induction", "kind"):
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+        timeout_ms = None if remaining is None else max(1, int(remaining * 1000))
+        if options.engine == "induction":
+            results.update(induction(ts, props, seed=options.seed, timeout_ms=timeout_ms,
+                                     deadline=deadline))
+        else:
+            results.update(kinduction(ts, props, max_k=max(1, options.depth), seed=options.seed,
+                                      timeout_ms=timeout_ms, deadline=deadline))
     if options.engine == "pdr" or (options.engine == "auto" and options.prove):
         todo = [p for p in props if p.name not in results
                 or results[p.name].verdict in (Verdict.UNKNOWN, Verdict.BOUNDED)]

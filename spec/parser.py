@@ -251,6 +251,9 @@ class _Builder(Transformer[Token, Any]):
     def invariant_decl(self, meta: Any, c: list[Any]) -> S.InvariantDecl:
         return S.InvariantDecl(str(c[0]), c[1], self._docs(meta), self._span(meta))
 
+    def lemma_decl(self, meta: Any, c: list[Any]) -> S.InvariantDecl:
+        return S.InvariantDecl(str(c[0]), c[1], self._docs(meta), self._span(meta), lemma=True)
+
     def expect_decl(self, meta: Any, c: list[Any]) -> S.ExpectDecl:
         return S.ExpectDecl(c[0], str(c[1]), c[2], self._docs(meta), self._span(meta))
 

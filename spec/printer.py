@@ -170,8 +170,8 @@ def print_decl(d: S.Decl) -> str:
             body = f"action {name}({_params(params)}) {print_block(b, 0)}"
         case S.ProcDecl(name, params, b):
             body = f"proc {name}({_params(params)}) {print_block(b, 0)}"
-        case S.InvariantDecl(name, e):
-            body = f"invariant {name}: {print_expr(e)}"
+        case S.InvariantDecl(name, e, lemma=lemma):
+            body = f"{'lemma' if lemma else 'invariant'} {name}: {print_expr(e)}"
         case S.ExpectDecl(outcome, name, when):
             body = f"expect {outcome} {name}" + (f" when {print_expr(when)}" if when else "")
         case _:

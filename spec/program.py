@@ -233,6 +233,7 @@ class InvariantInfo:
     text: str
     span: Span = field(compare=False, repr=False)
     docs: tuple[str, ...] = ()
+    lemma: bool = False
 
 
 @dataclass(frozen=True)

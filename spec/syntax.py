@@ -387,6 +387,7 @@ class InvariantDecl:
     expr: Expr
     docs: tuple[str, ...]
     span: Span = field(compare=False, repr=False)
+    lemma: bool = False  # a helper invariant for inductive proofs (`lemma NAME: ...`)
 
 
 @dataclass(frozen=True, slots=True)

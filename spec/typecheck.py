@@ -192,7 +192,7 @@ class _Checker:
                 if isinstance(d, S.InvariantDecl):
                     term = self.expr(d.expr, _Env(what="invariant"), BOOL)
                     invariants.append(InvariantInfo(d.name, term, print_expr(d.expr), d.span,
-                                                    d.docs))
+                                                    d.docs, d.lemma))
                 elif isinstance(d, S.InitDecl):
                     init.extend(self.block(d.body.stmts, _Env(what="init"), "init", "init", []))
                 elif isinstance(d, S.ActionDecl | S.ProcDecl):
@@ -280,7 +280,7 @@ class _Checker:
                 self.declare(d.name, "action", d.span)
                 later.append(d)
             case S.InvariantDecl():
-                self.declare(d.name, "invariant", d.span)
+                self.declare(d.name, "lemma" if d.lemma else "invariant", d.span)
                 later.append(d)
             case S.InitDecl() | S.ExpectDecl():
                 later.append(d)

@@ -63,6 +63,9 @@ def render(report: ModelReport, *, color: bool = False, timings: bool = False,
         if r.trace is not None:
             out.append("")
             out.extend(render_trace(r))
+        elif r.cti is not None:
+            out.append("")
+            out.extend(render_cti(r))
         elif r.verdict is Verdict.UNKNOWN and r.reason:
             out.append(f"  {r.name}: unknown because {r.reason}")
     certified = [r for r in report.results if r.certificate is not None]
@@ -137,6 +140,32 @@ def render_trace(r: PropertyResult) -> list[str]:
         if len(source) > 100:
             source = source[:96] + " ..."
         lines.append(f"  check: {r.check_span.file}:{line}:{col}: {source}")
+    return lines
+
+
+def render_cti(r: PropertyResult) -> list[str]:
+    cti = r.cti
+    assert cti is not None
+    step = cti.steps[0]
+    lines = [f"counterexample to induction: {r.name} (NOT a violation: the pre-state may be "
+             "unreachable)"]
+    if r.reason:
+        lines.append(f"  {r.reason}")
+    lines.append("  pre-state:")
+    lines.extend(_columns([f"{name} = {show_value(v)}" for name, v in _cells(cti, 0)]))
+    who = f"thread {step.actor}" + (f" in {step.interp}" if step.interp else "") + ": " \
+        if step.actor is not None else ""
+    args = ", ".join(f"{n}={show_value(v)}" for n, v in step.params
+                     if step.kind != "step")
+    text = (f"call {step.routine}({args})" if step.kind == "call" else
+            f"{step.routine}({args})" if step.kind == "action" else
+            f"{step.routine}: {step.text}")
+    lines.append(f"  step: {who}{text}" + (f"  [line {step.line}]" if step.line else ""))
+    before = dict(_cells(cti, 0))
+    for name, v in _cells(cti, 1):
+        if before.get(name) != v:
+            lines.append(f"       {name}: {show_value(before.get(name))} -> {show_value(v)}")
+    lines.append(f"  ✗ {step.failure}")
     return lines
 
 

@@ -77,6 +77,7 @@ def result_json(model: str, r: PropertyResult) -> dict[str, Any]:
         line, col = r.check_span.line_col()
         out["location"] = {"file": r.check_span.file, "line": line, "column": col}
     out["trace"] = None if r.trace is None else itf_trace(model, r.trace)
+    out["cti"] = None if r.cti is None else itf_trace(model, r.cti)
     out["certificate"] = None if r.certificate is None else {
         "size": r.certificate.size, "text": r.certificate.text, "smt": r.certificate.smt}
     return out
