@@ -17,6 +17,7 @@ from checker.options import ENGINES, CheckOptions
 from checker.report import text, to_json
 from checker.results import ExitCode, ModelReport, exit_code
 from checker.run import check_file
+from checker.sweep import render_matrix, sweep_file
 from spec.diagnostics import SpecError
 from spec.diagnostics import render as render_diagnostic
 
@@ -91,6 +92,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_positive, default=0, help="solver seed (default 0)")
     p.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
                    help="overall time limit per model; unfinished properties are unknown")
+    p.add_argument("--sweep", action="store_true",
+                   help="check every combination of the model's boolean and enumeration "
+                        "parameters and print the verdict matrix")
     p.add_argument("--json", metavar="FILE", help="write the JSON report to FILE ('-' = stdout)")
     p.add_argument("--certificate", metavar="FILE",
                    help="save the inductive invariants of PDR proofs to FILE")
@@ -131,6 +135,12 @@ def _main(argv: Sequence[str] | None) -> int:
     to_stdout_json = args.json == "-"
     for path in args.files:
         try:
+            if args.sweep:
+                names, swept = sweep_file(path, options)
+                reports.extend(swept)
+                if not to_stdout_json:
+                    sys.stdout.write(render_matrix(path, names, swept))
+                continue
             report = check_file(path, options)
         except SpecError as exc:
             spec_error = True

@@ -49,6 +49,7 @@ CODES: dict[str, str] = {
     "SC501": "unknown parameter on the command line",
     "SC502": "bad parameter value on the command line",
     "SC503": "unknown property selected",
+    "SC504": "too many configurations to sweep",
 }
 
 
