@@ -92,6 +92,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_positive, default=0, help="solver seed (default 0)")
     p.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
                    help="overall time limit per model; unfinished properties are unknown")
+    p.add_argument("--fail-on-vacuity", action="store_true",
+                   help="exit 1 when a step can never fire or an implication is vacuous")
     p.add_argument("--sweep", action="store_true",
                    help="check every combination of the model's boolean and enumeration "
                         "parameters and print the verdict matrix")
@@ -154,7 +156,7 @@ def _main(argv: Sequence[str] | None) -> int:
         if not to_stdout_json:
             sys.stdout.write(text.render(report, color=color, timings=args.timings,
                                          certificates=args.show_certificates))
-    code = ExitCode.SPEC_ERROR if spec_error else exit_code(reports)
+    code = ExitCode.SPEC_ERROR if spec_error else exit_code(reports, args.fail_on_vacuity)
     if args.certificate:
         try:
             with open(args.certificate, "w", encoding="utf-8") as fh:

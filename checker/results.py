@@ -104,6 +104,20 @@ class PropertyResult:
 
 
 @dataclass(frozen=True)
+class Coverage:
+    """Which steps can fire, from an explicit search (complete or not)."""
+
+    actions: int
+    dead: tuple[tuple[str, str, int | None], ...]  # (action id, text, line) that never fired
+    vacuous: tuple[str, ...]                       # implications never triggered
+    complete: bool                                 # the search saw every reachable state
+
+    @property
+    def clean(self) -> bool:
+        return not self.dead and not self.vacuous
+
+
+@dataclass(frozen=True)
 class ModelReport:
     file: str
     model: str
@@ -112,10 +126,14 @@ class ModelReport:
     replay: str
     states: int | None = None
     seconds: float | None = None
+    coverage: Coverage | None = None
 
 
-def exit_code(reports: list[ModelReport]) -> ExitCode:
+def exit_code(reports: list[ModelReport], fail_on_vacuity: bool = False) -> ExitCode:
     results = [r for m in reports for r in m.results]
+    if fail_on_vacuity and any(m.coverage is not None and not m.coverage.clean
+                               for m in reports):
+        return ExitCode.UNEXPECTED
     if any(not r.as_expected and r.verdict in (Verdict.VIOLATED, Verdict.PROVED)
            for r in results):
         return ExitCode.UNEXPECTED

@@ -19,7 +19,7 @@ from checker.ir import Property, TransitionSystem
 from checker.lower import lower
 from checker.options import CheckOptions
 from checker.replay import validate
-from checker.results import ModelReport, PropertyResult, Verdict
+from checker.results import Coverage, ModelReport, PropertyResult, Verdict
 from spec import codes
 from spec.diagnostics import SpecError
 from spec.loader import LoadedModel, load_file
@@ -46,7 +46,14 @@ def select(ts: TransitionSystem, only: tuple[str, ...]) -> list[Property]:
 
 def check_transition_system(ts: TransitionSystem, options: CheckOptions
                             ) -> tuple[list[PropertyResult], int | None]:
+    results, states, _ = check_with_coverage(ts, options)
+    return results, states
+
+
+def check_with_coverage(ts: TransitionSystem, options: CheckOptions
+                        ) -> tuple[list[PropertyResult], int | None, Coverage | None]:
     props = select(ts, options.only)
+    coverage: Coverage | None = None
     deadline = time.monotonic() + options.timeout if options.timeout else None
     results: dict[str, PropertyResult] = {}
     states: int | None = None
@@ -54,6 +61,9 @@ def check_transition_system(ts: TransitionSystem, options: CheckOptions
         found, stats = explore(ts, props, max_states=options.max_states, deadline=deadline)
         states = stats.states
         results.update(found)
+        dead = tuple((a.id, a.text, a.span.line_col()[0] if a.span.source.text else None)
+                     for a in ts.actions if a.id not in stats.fired)
+        coverage = Coverage(len(ts.actions), dead, stats.vacuous, stats.exhausted)
     if options.engine == "bmc" or options.engine == "auto":
         todo = [p for p in props if p.name not in results
                 or results[p.name].verdict is Verdict.UNKNOWN]
@@ -93,14 +103,14 @@ def check_transition_system(ts: TransitionSystem, options: CheckOptions
     for r in results.values():
         if r.trace is not None:  # every counterexample is replayed before it is shown
             validate(ts, r.trace, ts.property(r.name))
-    return [results[p.name] for p in props], states
+    return [results[p.name] for p in props], states, coverage
 
 
 def check_file(path: str, options: CheckOptions) -> ModelReport:
     start = time.monotonic()
     model = load_file(path)
     ts = build(model, options)
-    results, states = check_transition_system(ts, options)
+    results, states, coverage = check_with_coverage(ts, options)
     replay = shlex.join(["speccheck", path, *options.replay_args()])
     return ModelReport(path, ts.name, ts.params, tuple(results), replay, states,
-                       time.monotonic() - start)
+                       time.monotonic() - start, coverage)

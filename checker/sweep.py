@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from checker.options import CheckOptions
 from checker.results import ModelReport, PropertyResult, Verdict
-from checker.run import build, check_transition_system
+from checker.run import build, check_with_coverage
 from spec.loader import load_file
 from spec.sorts import BoolT, EnumT, Value
 from spec.typecheck import check
@@ -59,9 +59,10 @@ def sweep_file(path: str, options: CheckOptions) -> tuple[list[str], list[ModelR
         defines = (*options.defines, *((n, show(v)) for n, v in zip(names, combo, strict=True)))
         opts = replace(options, defines=tuple(defines))
         ts = build(model, opts)
-        results, states = check_transition_system(ts, opts)
+        results, states, coverage = check_with_coverage(ts, opts)
         replay = shlex.join(["speccheck", path, *opts.replay_args()])
-        reports.append(ModelReport(path, ts.name, ts.params, tuple(results), replay, states))
+        reports.append(ModelReport(path, ts.name, ts.params, tuple(results), replay, states,
+                                   coverage=coverage))
     return names, reports
 
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from checker.evaluate import CompiledAction, Env, Evaluator, State
+from checker.evaluate import CompiledAction, Env, Evaluator, Fn, State
 from checker.ir import Property, TransitionSystem
 from checker.results import PropertyResult, Step, Verdict
 from checker.traces import describe_deadlock, make_step, make_trace
+from spec import terms as T
 from spec.program import PC
 
 ENGINE = "explicit"
@@ -27,6 +28,24 @@ class ExplicitStats:
     depth: int
     complete: bool
     seconds: float
+    fired: frozenset[str] = frozenset()      # actions that fired in some explored state
+    vacuous: tuple[str, ...] = ()            # implications whose antecedent never held
+    exhausted: bool = False                  # every reachable state was expanded
+
+
+def antecedent(formula: T.Term) -> T.Term | None:
+    """For `forall x. A -> B` (any number of foralls), `exists x. A`; else None."""
+    binders: list[T.Quant] = []
+    body = formula
+    while isinstance(body, T.Quant) and body.kind == "forall":
+        binders.append(body)
+        body = body.body
+    if not (isinstance(body, T.Op) and body.op == "implies"):
+        return None
+    out = body.args[0]
+    for q in reversed(binders):
+        out = T.Quant("exists", q.var, q.var_type, out)
+    return out
 
 
 def explore(ts: TransitionSystem, props: list[Property], *, max_states: int = 200_000,
@@ -38,6 +57,13 @@ def explore(ts: TransitionSystem, props: list[Property], *, max_states: int = 20
     state_props = [(p, ev.compile(p.formula)) for p in props if p.formula is not None]
     pending = {p.name for p in props}
     found: dict[str, PropertyResult] = {}
+    fired: set[str] = set()
+    antecedents: dict[str, Fn] = {}
+    for p in props:
+        ante = antecedent(p.formula) if p.formula is not None else None
+        if ante is not None:
+            antecedents[p.name] = ev.compile(ante)
+    unmet = set(antecedents)
 
     states: list[State] = []
     parent: list[tuple[int, int, Env] | None] = []
@@ -60,6 +86,9 @@ def explore(ts: TransitionSystem, props: list[Property], *, max_states: int = 20
         return path_states, path_steps
 
     def check_state(i: int) -> None:
+        for name in list(unmet):
+            if antecedents[name](states[i], {}):
+                unmet.discard(name)
         for p, fn in state_props:
             if p.name in pending and not fn(states[i], {}):
                 st, sp = trace_to(i)
@@ -129,12 +158,15 @@ def explore(ts: TransitionSystem, props: list[Property], *, max_states: int = 20
                                                          failure)
                         pending.discard(failure.prop)
                 if ca.guard(state, env):
+                    fired.add(ca.action.id)
                     add(ca.successor(state, env), (i, ai, env), d + 1)
         i += 1
     if i < len(states) and pending:
         complete = False
     stats = ExplicitStats(len(states), max(depth_of, default=0), complete,
-                          time.monotonic() - start)
+                          time.monotonic() - start, frozenset(fired),
+                          tuple(p.name for p in props if p.name in unmet),
+                          i >= len(states))
     for p in props:
         if p.name in found:
             continue

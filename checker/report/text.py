@@ -68,6 +68,7 @@ def render(report: ModelReport, *, color: bool = False, timings: bool = False,
             out.extend(render_cti(r))
         elif r.verdict is Verdict.UNKNOWN and r.reason:
             out.append(f"  {r.name}: unknown because {r.reason}")
+    out.extend(render_coverage(report))
     certified = [r for r in report.results if r.certificate is not None]
     if certified and certificates:
         for r in certified:
@@ -140,6 +141,24 @@ def render_trace(r: PropertyResult) -> list[str]:
         if len(source) > 100:
             source = source[:96] + " ..."
         lines.append(f"  check: {r.check_span.file}:{line}:{col}: {source}")
+    return lines
+
+
+def render_coverage(report: ModelReport) -> list[str]:
+    cov = report.coverage
+    if cov is None:
+        return []
+    where = "" if cov.complete else " (within the explored states only)"
+    lines: list[str] = []
+    if not cov.dead:
+        lines.append(f"coverage: all {cov.actions} steps and actions can fire{where}")
+    else:
+        lines.append(f"coverage: {len(cov.dead)} of {cov.actions} steps never fire{where}:")
+        for action_id, text_, line in cov.dead:
+            lines.append(f"  {action_id}: {text_}" + (f"  [line {line}]" if line else ""))
+    for name in cov.vacuous:
+        lines.append(f"vacuity: `{name}` holds vacuously: the left side of its `->` is never "
+                     f"true{where}")
     return lines
 
 

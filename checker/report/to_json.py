@@ -93,6 +93,10 @@ def render(reports: list[ModelReport], code: ExitCode) -> str:
             "parameters": {n: v for n, v in m.params},
             "states": m.states,
             "results": [result_json(m.file, r) for r in m.results],
+            "coverage": None if m.coverage is None else {
+                "actions": m.coverage.actions, "complete": m.coverage.complete,
+                "dead": [{"action": a, "text": t, "line": ln} for a, t, ln in m.coverage.dead],
+                "vacuous": list(m.coverage.vacuous)},
             "replay": m.replay,
         } for m in reports],
     }
