@@ -16,6 +16,7 @@ import pytest
 from checker.options import CheckOptions
 from checker.results import ExitCode
 from checker.run import check_file
+from checker.sweep import sweep_file
 from spec.codes import CODES
 from spec.diagnostics import SpecError
 
@@ -31,6 +32,7 @@ class Case:
     help: bool = False              # a `help:` line is expected
     defines: tuple[tuple[str, str], ...] = field(default=())
     only: tuple[str, ...] = ()
+    sweep: bool = False             # raised by --sweep (checker.sweep.sweep_file)
 
 
 def m(text: str, **kw) -> Case:
@@ -94,6 +96,9 @@ CASES: dict[str, list[Case]] = {
     "SC502": [m("model m\nparam N = 1\n", args=("-D", "N=abc"), defines=(("N", "abc"),))],
     "SC503": [m("model m\nvar b: bool\ninvariant i: b or not b\n", args=("--only", "NOPE"),
                 help=True, only=("NOPE",))],
+    "SC504": [m("model m\n" + "".join(f"param P{i}: bool = false\n" for i in range(9))
+                + "var b: bool\ninvariant i: b or not b\n", args=("--sweep",), help=True,
+                sweep=True)],
 }
 
 CASE_PARAMS = [pytest.param(code, case, id=f"{code}-{i}")
@@ -147,7 +152,11 @@ def test_rendered_hints_match_the_diagnostics(code, case, tmp_path, monkeypatch,
     monkeypatch.chdir(tmp_path)
     _write(tmp_path, case.files)
     with pytest.raises(SpecError) as info:
-        check_file(case.target, CheckOptions(defines=case.defines, only=case.only))
+        options = CheckOptions(defines=case.defines, only=case.only)
+        if case.sweep:
+            sweep_file(case.target, options)
+        else:
+            check_file(case.target, options)
     (diag,) = info.value.diagnostics
     assert diag.code == code
     res = run_cli([*case.args, case.target])
