@@ -17,6 +17,7 @@ class CheckOptions:
     max_states: int = 200_000
     timeout: float | None = None  # seconds per model, overall
     prove: bool = True  # auto: try PDR on what explicit search and BMC left open
+    certify: bool = True  # explicit proofs: mine an inductive invariant as a certificate
 
     def replay_args(self) -> list[str]:
         args: list[str] = []

@@ -14,6 +14,7 @@ from dataclasses import replace
 from checker.engines.bmc import bmc
 from checker.engines.explicit import explore
 from checker.engines.induction import induction, kinduction
+from checker.engines.mining import mine
 from checker.engines.pdr import pdr
 from checker.ir import Property, TransitionSystem
 from checker.lower import lower
@@ -58,9 +59,17 @@ def check_with_coverage(ts: TransitionSystem, options: CheckOptions
     results: dict[str, PropertyResult] = {}
     states: int | None = None
     if options.engine in ("auto", "explicit"):
-        found, stats = explore(ts, props, max_states=options.max_states, deadline=deadline)
+        found, stats = explore(ts, props, max_states=options.max_states, deadline=deadline,
+                               keep_states=options.certify)
         states = stats.states
         results.update(found)
+        if options.certify and stats.exhausted:
+            certs = mine(ts, [p for p in props if found[p.name].verdict is Verdict.PROVED],
+                         stats.reachable, deadline=deadline)
+            for name, cert in certs.items():
+                r = results[name]
+                results[name] = replace(r, certificate=cert, reason=f"{r.reason}; certificate "
+                                        "mined from the reachable states, re-checked")
         dead = tuple((a.id, a.text, a.span.line_col()[0] if a.span.source.text else None)
                      for a in ts.actions if a.id not in stats.fired)
         coverage = Coverage(len(ts.actions), dead, stats.vacuous, stats.exhausted)

@@ -31,6 +31,7 @@ class ExplicitStats:
     fired: frozenset[str] = frozenset()      # actions that fired in some explored state
     vacuous: tuple[str, ...] = ()            # implications whose antecedent never held
     exhausted: bool = False                  # every reachable state was expanded
+    reachable: tuple[State, ...] = ()        # the states themselves, when asked for
 
 
 def antecedent(formula: T.Term) -> T.Term | None:
@@ -49,8 +50,8 @@ def antecedent(formula: T.Term) -> T.Term | None:
 
 
 def explore(ts: TransitionSystem, props: list[Property], *, max_states: int = 200_000,
-            max_depth: int | None = None, deadline: float | None = None
-            ) -> tuple[dict[str, PropertyResult], ExplicitStats]:
+            max_depth: int | None = None, deadline: float | None = None,
+            keep_states: bool = False) -> tuple[dict[str, PropertyResult], ExplicitStats]:
     ev = Evaluator(ts)
     start = time.monotonic()
     actions = [CompiledAction(ev, a) for a in ts.actions]
@@ -166,7 +167,7 @@ def explore(ts: TransitionSystem, props: list[Property], *, max_states: int = 20
     stats = ExplicitStats(len(states), max(depth_of, default=0), complete,
                           time.monotonic() - start, frozenset(fired),
                           tuple(p.name for p in props if p.name in unmet),
-                          i >= len(states))
+                          i >= len(states), tuple(states) if keep_states else ())
     for p in props:
         if p.name in found:
             continue

@@ -26,6 +26,9 @@ def verdict_text(r: PropertyResult) -> str:
 def evidence(r: PropertyResult) -> str:
     if r.verdict is Verdict.VIOLATED and r.trace is not None:
         return f"{r.trace.length}-step trace, replayed"  # "1-step" reads fine
+    if r.verdict is Verdict.PROVED and r.certificate is not None and r.states is not None:
+        return (f"all {r.states} reachable states; certificate of {r.certificate.size} atoms, "
+                "re-checked")
     if r.verdict is Verdict.PROVED and r.certificate is not None:
         return f"inductive invariant of {r.certificate.size} atoms, re-checked"
     if r.verdict is Verdict.PROVED and r.states is not None:

@@ -84,7 +84,7 @@ def result_json(model: str, r: PropertyResult) -> dict[str, Any]:
 
 
 def render(reports: list[ModelReport], code: ExitCode) -> str:
-    doc = {
+    doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": "speccheck",
         "exit_code": int(code),

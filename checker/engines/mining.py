@@ -1,0 +1,116 @@
+"""Certificates for explicit proofs: invariants mined from the reachable states.
+
+When the explicit search has seen every reachable state, the facts that hold
+in all of them are candidate invariants. We take the simplest ones — which
+values each state cell takes, and which pairs of values each two cells take
+together — keep the largest subset that is inductive (Houdini: drop whatever a
+step can break, until nothing breaks), and keep it as the certificate of
+every property it implies. Each certificate then goes through the same
+independent re-check as a PDR certificate (``checker.certificate.recheck``).
+Properties the mined invariant does not imply keep their explicit proof
+without a certificate.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import Any
+
+import z3
+
+from checker.certificate import recheck, render
+from checker.encode import Encoder
+from checker.evaluate import State
+from checker.ir import Property, TransitionSystem
+from checker.results import Certificate
+from spec.sorts import MapT, Type, Value, map_keys
+
+MAX_PAIRS = 4000
+
+
+def columns(ts: TransitionSystem, states: tuple[State, ...]
+            ) -> list[tuple[Type, list[Value]]]:
+    """One column of values per scalar cell, in ``Encoder.flat`` order."""
+    out: list[tuple[Type, list[Value]]] = []
+    for i, v in enumerate(ts.vars):
+        if isinstance(v.type, MapT):
+            for j, _ in enumerate(map_keys(v.type)):
+                out.append((v.type.value, [s[i][j] for s in states]))  # type: ignore[index]
+        else:
+            out.append((v.type, [s[i] for s in states]))
+    return out
+
+
+def mine(ts: TransitionSystem, props: list[Property], states: tuple[State, ...], *,
+         timeout_ms: int | None = None, deadline: float | None = None
+         ) -> dict[str, Certificate]:
+    if not states:
+        return {}
+    ctx = z3.Context()
+    enc = Encoder(ts, ctx, ints=True)
+    cells0, cells1 = enc.flat(0), enc.flat(1)
+    cols = columns(ts, states)
+    seen = [set(values) for _, values in cols]
+
+    def eq(z: Any, v: Value, t: Type) -> Any:
+        return z == enc.value(v, t)
+
+    def candidates(cells: list[Any]) -> list[Any]:
+        out = []
+        for (t, _), values, z in zip(cols, seen, cells, strict=True):
+            out.append(z3.Or(*[eq(z, v, t) for v in sorted(values, key=repr)]))
+        varying = [i for i, values in enumerate(seen) if len(values) > 1]
+        pairs = list(itertools.combinations(varying, 2))[:MAX_PAIRS]
+        for a, b in pairs:
+            together = set(zip(cols[a][1], cols[b][1], strict=True))
+            missing = [(x, y) for x in sorted(seen[a], key=repr) for y in sorted(seen[b], key=repr)
+                       if (x, y) not in together]
+            if missing:
+                ta, tb = cols[a][0], cols[b][0]
+                out.append(z3.And(*[z3.Not(z3.And(eq(cells[a], x, ta), eq(cells[b], y, tb)))
+                                    for x, y in missing]))
+        return out
+
+    pre, post = candidates(cells0), candidates(cells1)
+    solver = z3.Solver(ctx=ctx)
+    if timeout_ms:
+        solver.set("timeout", timeout_ms)
+    solver.add(enc.domains(0), enc.domains(1), enc.transition(0))
+    guards = [z3.Bool(f"c{i}", ctx) for i in range(len(pre))]
+    for g, c in zip(guards, pre, strict=True):
+        solver.add(z3.Implies(g, c))
+    active = list(range(len(pre)))
+    while active:  # Houdini: drop what a step from the conjunction can break
+        if deadline is not None and time.monotonic() > deadline:
+            return {}
+        solver.push()
+        solver.add(z3.Or(*[z3.Not(post[i]) for i in active]))
+        outcome = solver.check(*[guards[i] for i in active])
+        if outcome == z3.unsat:
+            solver.pop()
+            break
+        if outcome != z3.sat:
+            solver.pop()
+            return {}
+        model = solver.model()
+        broken = {i for i in active if z3.is_false(model.eval(post[i], model_completion=True))}
+        solver.pop()
+        if not broken:
+            return {}  # cannot happen for a sound model; give no certificate rather than guess
+        active = [i for i in active if i not in broken]
+    invariant = z3.And(*[pre[i] for i in active]) if active else z3.BoolVal(True, ctx)
+    text, size = render(ts, enc, invariant)
+    smt = invariant.sexpr()
+    out: dict[str, Certificate] = {}
+    for p in props:
+        solver.push()
+        solver.add(*[pre[i] for i in active], enc.bad(p, 0))
+        implied = solver.check() == z3.unsat
+        solver.pop()
+        if not implied:
+            continue
+        ok, _ = recheck(ts, p, smt, timeout_ms)
+        if ok:
+            out[p.name] = Certificate(p.name, smt, text, size)
+    return out
