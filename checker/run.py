@@ -26,6 +26,8 @@ from spec.diagnostics import SpecError
 from spec.loader import LoadedModel, load_file
 from spec.typecheck import check
 
+CERTIFY_SECONDS = 20.0  # per property, for certificates of explicit proofs
+
 
 def build(model: LoadedModel, options: CheckOptions) -> TransitionSystem:
     program = check(model, dict(options.defines))
@@ -64,12 +66,28 @@ def check_with_coverage(ts: TransitionSystem, options: CheckOptions
         states = stats.states
         results.update(found)
         if options.certify and stats.exhausted:
-            certs = mine(ts, [p for p in props if found[p.name].verdict is Verdict.PROVED],
-                         stats.reachable, deadline=deadline)
+            explicit_proofs = [p for p in props if found[p.name].verdict is Verdict.PROVED]
+            mined, certs = mine(ts, explicit_proofs, stats.reachable, deadline=deadline)
             for name, cert in certs.items():
-                r = results[name]
-                results[name] = replace(r, certificate=cert, reason=f"{r.reason}; certificate "
-                                        "mined from the reachable states, re-checked")
+                mined_for = results[name]
+                results[name] = replace(mined_for, certificate=cert, reason=(
+                    f"{mined_for.reason}; certificate mined from the reachable states, "
+                    "re-checked"))
+            # the rest: PDR, helped by the mined invariant, within a short budget each
+            for p in explicit_proofs:
+                if p.name in certs or mined is None:
+                    continue
+                budget = CERTIFY_SECONDS if deadline is None else min(
+                    CERTIFY_SECONDS, deadline - time.monotonic())
+                if budget <= 0:
+                    break
+                helped = pdr(ts, [p], seed=options.seed, timeout_ms=int(budget * 1000),
+                             background=mined)[p.name]
+                if helped.verdict is Verdict.PROVED and helped.certificate is not None:
+                    prior = results[p.name]
+                    results[p.name] = replace(prior, certificate=helped.certificate, reason=(
+                        f"{prior.reason}; certificate by PDR from the mined invariant, "
+                        "re-checked"))
         dead = tuple((a.id, a.text, a.span.line_col()[0] if a.span.source.text else None)
                      for a in ts.actions if a.id not in stats.fired)
         coverage = Coverage(len(ts.actions), dead, stats.vacuous, stats.exhausted)

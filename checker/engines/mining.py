@@ -24,6 +24,7 @@ from checker.encode import Encoder
 from checker.evaluate import State
 from checker.ir import Property, TransitionSystem
 from checker.results import Certificate
+from spec.program import CUR, PC
 from spec.sorts import MapT, Type, Value, map_keys
 
 MAX_PAIRS = 4000
@@ -42,75 +43,125 @@ def columns(ts: TransitionSystem, states: tuple[State, ...]
     return out
 
 
+def contexts(ts: TransitionSystem) -> list[tuple[int, int]]:
+    """Column indices of (pc[t], cur[t]) for each thread t."""
+    index: dict[tuple[str, tuple[Value, ...] | None], int] = {}
+    n = 0
+    for v in ts.vars:
+        if isinstance(v.type, MapT):
+            for key in map_keys(v.type):
+                index[(v.name, key)] = n
+                n += 1
+        else:
+            index[(v.name, None)] = n
+            n += 1
+    return [(index[(PC, (t,))], index[(CUR, (t,))]) for t in ts.thread_values
+            if (PC, (t,)) in index and (CUR, (t,)) in index]
+
+
 def mine(ts: TransitionSystem, props: list[Property], states: tuple[State, ...], *,
          timeout_ms: int | None = None, deadline: float | None = None
-         ) -> dict[str, Certificate]:
+         ) -> tuple[str | None, dict[str, Certificate]]:
+    """(the mined inductive invariant as SMT-LIB, or None; certificates by property)."""
     if not states:
-        return {}
+        return None, {}
     ctx = z3.Context()
     enc = Encoder(ts, ctx, ints=True)
     cells0, cells1 = enc.flat(0), enc.flat(1)
     cols = columns(ts, states)
     seen = [set(values) for _, values in cols]
+    thread_contexts = contexts(ts)
 
     def eq(z: Any, v: Value, t: Type) -> Any:
         return z == enc.value(v, t)
 
-    def candidates(cells: list[Any]) -> list[Any]:
+    def candidates(cells: list[Any], triples: bool) -> list[Any]:
         out = []
         for (t, _), values, z in zip(cols, seen, cells, strict=True):
             out.append(z3.Or(*[eq(z, v, t) for v in sorted(values, key=repr)]))
         varying = [i for i, values in enumerate(seen) if len(values) > 1]
         pairs = list(itertools.combinations(varying, 2))[:MAX_PAIRS]
+        # a thread's program counter and current interpreter together, against
+        # every other cell (what a thread may do depends on both)
+        for pc, cur in thread_contexts if triples else []:
+            if pc not in varying or cur not in varying:
+                continue
+            context = list(zip(cols[pc][1], cols[cur][1], strict=True))
+            known = set(context)
+            for c in varying:
+                if c in (pc, cur):
+                    continue
+                together = set(zip(context, cols[c][1], strict=True))
+                unseen = [(x, y) for x in sorted(known, key=repr)
+                          for y in sorted(seen[c], key=repr) if (x, y) not in together]
+                if unseen:
+                    tp, tc, tx = cols[pc][0], cols[cur][0], cols[c][0]
+                    out.append(z3.And(*[z3.Not(z3.And(eq(cells[pc], x[0], tp),
+                                                      eq(cells[cur], x[1], tc),
+                                                      eq(cells[c], y, tx)))
+                                        for x, y in unseen]))
         for a, b in pairs:
-            together = set(zip(cols[a][1], cols[b][1], strict=True))
+            both = set(zip(cols[a][1], cols[b][1], strict=True))
             missing = [(x, y) for x in sorted(seen[a], key=repr) for y in sorted(seen[b], key=repr)
-                       if (x, y) not in together]
+                       if (x, y) not in both]
             if missing:
                 ta, tb = cols[a][0], cols[b][0]
                 out.append(z3.And(*[z3.Not(z3.And(eq(cells[a], x, ta), eq(cells[b], y, tb)))
                                     for x, y in missing]))
         return out
 
-    pre, post = candidates(cells0), candidates(cells1)
-    solver = z3.Solver(ctx=ctx)
-    if timeout_ms:
-        solver.set("timeout", timeout_ms)
-    solver.add(enc.domains(0), enc.domains(1), enc.transition(0))
-    guards = [z3.Bool(f"c{i}", ctx) for i in range(len(pre))]
-    for g, c in zip(guards, pre, strict=True):
-        solver.add(z3.Implies(g, c))
-    active = list(range(len(pre)))
-    while active:  # Houdini: drop what a step from the conjunction can break
-        if deadline is not None and time.monotonic() > deadline:
-            return {}
-        solver.push()
-        solver.add(z3.Or(*[z3.Not(post[i]) for i in active]))
-        outcome = solver.check(*[guards[i] for i in active])
-        if outcome == z3.unsat:
+    def attempt(triples: bool) -> tuple[str | None, dict[str, Certificate]]:
+        pre, post = candidates(cells0, triples), candidates(cells1, triples)
+        solver = z3.Solver(ctx=ctx)
+        if timeout_ms:
+            solver.set("timeout", timeout_ms)
+        solver.add(enc.domains(0), enc.domains(1), enc.transition(0))
+        guards = [z3.Bool(f"c{i}", ctx) for i in range(len(pre))]
+        for g, c in zip(guards, pre, strict=True):
+            solver.add(z3.Implies(g, c))
+        active = list(range(len(pre)))
+        while active:  # Houdini: drop what a step from the conjunction can break
+            if deadline is not None and time.monotonic() > deadline:
+                return None, {}
+            solver.push()
+            solver.add(z3.Or(*[z3.Not(post[i]) for i in active]))
+            outcome = solver.check(*[guards[i] for i in active])
+            if outcome == z3.unsat:
+                solver.pop()
+                break
+            if outcome != z3.sat:
+                solver.pop()
+                return None, {}
+            model = solver.model()
+            broken = {i for i in active if z3.is_false(model.eval(post[i], model_completion=True))}
             solver.pop()
-            break
-        if outcome != z3.sat:
+            if not broken:
+                return None, {}  # cannot happen for a sound model: no certificate, no guess
+            active = [i for i in active if i not in broken]
+        invariant = z3.And(*[pre[i] for i in active]) if active else z3.BoolVal(True, ctx)
+        check_init = z3.Solver(ctx=ctx)
+        check_init.add(enc.domains(0), enc.init(), z3.Not(invariant))
+        if check_init.check() != z3.unsat:  # every initial state was explored, so this holds
+            return None, {}
+        text, size = render(ts, enc, invariant)
+        smt = invariant.sexpr()
+        out: dict[str, Certificate] = {}
+        for p in props:
+            solver.push()
+            solver.add(*[pre[i] for i in active], enc.bad(p, 0))
+            implied = solver.check() == z3.unsat
             solver.pop()
-            return {}
-        model = solver.model()
-        broken = {i for i in active if z3.is_false(model.eval(post[i], model_completion=True))}
-        solver.pop()
-        if not broken:
-            return {}  # cannot happen for a sound model; give no certificate rather than guess
-        active = [i for i in active if i not in broken]
-    invariant = z3.And(*[pre[i] for i in active]) if active else z3.BoolVal(True, ctx)
-    text, size = render(ts, enc, invariant)
-    smt = invariant.sexpr()
-    out: dict[str, Certificate] = {}
-    for p in props:
-        solver.push()
-        solver.add(*[pre[i] for i in active], enc.bad(p, 0))
-        implied = solver.check() == z3.unsat
-        solver.pop()
-        if not implied:
-            continue
-        ok, _ = recheck(ts, p, smt, timeout_ms)
-        if ok:
-            out[p.name] = Certificate(p.name, smt, text, size)
-    return out
+            if not implied:
+                continue
+            ok, _ = recheck(ts, p, smt, timeout_ms)
+            if ok:
+                out[p.name] = Certificate(p.name, smt, text, size)
+        return smt, out
+
+    # value pairs first; a thread's (pc, cur) against each cell only when needed
+    smt, certs = attempt(False)
+    if len(certs) < len(props):
+        more_smt, more = attempt(True)
+        if len(more) > len(certs):
+            return more_smt, more
+    return smt, certs

@@ -15,7 +15,7 @@ import time
 
 import z3
 
-from checker.certificate import CertificateError, recheck, render
+from checker.certificate import CertificateError, parse, recheck, render
 from checker.encode import Encoder
 from checker.engines.bmc import bmc
 from checker.ir import Property, TransitionSystem
@@ -26,7 +26,10 @@ ENGINE = "pdr"
 
 def pdr(ts: TransitionSystem, props: list[Property], *, seed: int = 0,
         timeout_ms: int | None = None, deadline: float | None = None,
-        trace_depth: int = 60) -> dict[str, PropertyResult]:
+        trace_depth: int = 60, background: str | None = None) -> dict[str, PropertyResult]:
+    """`background`: an inductive invariant already known (SMT-LIB over the step-0
+    constants) that the search may assume; the certificate then includes it, so
+    the re-check does not have to trust it."""
     results: dict[str, PropertyResult] = {}
     for p in props:
         remaining = None if deadline is None else deadline - time.monotonic()
@@ -37,15 +40,16 @@ def pdr(ts: TransitionSystem, props: list[Property], *, seed: int = 0,
         limit = timeout_ms
         if remaining is not None:
             limit = min(limit or 10**9, max(1, int(remaining * 1000)))
-        results[p.name] = _one(ts, p, seed, limit, deadline, trace_depth)
+        results[p.name] = _one(ts, p, seed, limit, deadline, trace_depth, background)
     return results
 
 
 def _one(ts: TransitionSystem, p: Property, seed: int, timeout_ms: int | None,
-         deadline: float | None, trace_depth: int) -> PropertyResult:
+         deadline: float | None, trace_depth: int, background: str | None) -> PropertyResult:
     ctx = z3.Context()
     enc = Encoder(ts, ctx, ints=True)
     s0, s1 = enc.flat(0), enc.flat(1)
+    known = parse(ts, enc, background) if background else z3.BoolVal(True, ctx)
     inv = z3.Function("Inv", *[x.sort() for x in s0], z3.BoolSort(ctx))
     solver = z3.SolverFor("HORN", ctx=ctx)
     solver.set("random_seed", seed)
@@ -54,8 +58,8 @@ def _one(ts: TransitionSystem, p: Property, seed: int, timeout_ms: int | None,
     solver.add(z3.ForAll(s0, z3.Implies(z3.And(enc.domains(0), enc.init()), inv(*s0))))
     step_vars = [*s0, *s1, enc.selector(0)]
     solver.add(z3.ForAll(step_vars, z3.Implies(
-        z3.And(inv(*s0), enc.domains(0), enc.transition(0), enc.domains(1)), inv(*s1))))
-    solver.add(z3.ForAll(s0, z3.Implies(z3.And(inv(*s0), enc.domains(0), enc.bad(p, 0)),
+        z3.And(inv(*s0), known, enc.domains(0), enc.transition(0), enc.domains(1)), inv(*s1))))
+    solver.add(z3.ForAll(s0, z3.Implies(z3.And(inv(*s0), known, enc.domains(0), enc.bad(p, 0)),
                                         z3.BoolVal(False, ctx))))
     start = time.monotonic()
     outcome = solver.check()
@@ -71,6 +75,8 @@ def _one(ts: TransitionSystem, p: Property, seed: int, timeout_ms: int | None,
             interp = model[inv]
             body = interp.else_value() if isinstance(interp, z3.FuncInterp) else interp
             formula = z3.substitute_vars(body, *s0)
+        if background:
+            formula = z3.And(formula, known)
         smt = formula.sexpr()
         ok, why = recheck(ts, p, smt, timeout_ms)
         if not ok:
