@@ -30,6 +30,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -72,7 +73,8 @@ class Cell:
     threads: int
     tool: str                 # speccheck engine name, or "spin"
     verdict: str = ""
-    seconds: float | None = None      # speccheck: whole process; spin: pan only
+    seconds: float | None = None      # wall time; speccheck: whole process; spin: pan only
+    cpu_seconds: float | None = None  # user + system time of the same process
     total_seconds: float | None = None  # spin: spin -a + gcc + pan
     states: int | None = None
     depth: int | None = None
@@ -129,6 +131,11 @@ def summarize(results: list[dict]) -> tuple[str, int | None]:
     return "; ".join(parts), depth
 
 
+def child_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 LIMIT_WORDS = ("deadline", "time limit", "timeout", "timed out")
 
 
@@ -143,7 +150,7 @@ def run_speccheck(cmd: list[str], w: Workload, interps: int, threads: int, engin
     if w.unsafe:
         args += ["--only", "R1"]
     hard = 2 * timeout + 10
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), child_cpu()
     try:
         proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=hard)
     except subprocess.TimeoutExpired:
@@ -152,6 +159,7 @@ def run_speccheck(cmd: list[str], w: Workload, interps: int, threads: int, engin
         cell.hit_limit = True
         return cell
     cell.seconds = time.perf_counter() - start
+    cell.cpu_seconds = child_cpu() - cpu
     try:
         doc = json.loads(proc.stdout)
         model = doc["models"][0]
@@ -162,6 +170,9 @@ def run_speccheck(cmd: list[str], w: Workload, interps: int, threads: int, engin
         return cell
     results = model["results"]
     cell.verdict, cell.depth = summarize(results)
+    others = sorted({r["engine"] for r in results} - {engine})
+    if others:  # e.g. k-induction and PDR hand counterexamples over to BMC
+        cell.verdict += " via " + ", ".join(others)
     cell.states = model.get("states")
     reasons = " ".join(str(r.get("reason") or "") for r in results)
     undecided = any(r["verdict"] in ("unknown", "no violation up to depth") for r in results)
@@ -230,7 +241,7 @@ def run_spin(w: Workload, interps: int, threads: int, timeout: float) -> Cell:
             cell.verdict = "error (spin -a / gcc)"
             cell.notes.append(err.splitlines()[-1] if err else "")
             return cell
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), child_cpu()
         try:
             proc = subprocess.run([str(pan), *pan_args], cwd=tmp, capture_output=True,
                                   text=True, timeout=timeout)
@@ -241,6 +252,7 @@ def run_spin(w: Workload, interps: int, threads: int, timeout: float) -> Cell:
             cell.hit_limit = True
             return cell
         cell.seconds = time.perf_counter() - start
+        cell.cpu_seconds = child_cpu() - cpu
         cell.total_seconds = build_s + cell.seconds
     info = parse_pan(proc.stdout)
     cell.states = info["states"]
@@ -378,6 +390,7 @@ def sweep(args: argparse.Namespace) -> int:
     tools = engines + (["spin"] if use_spin else [])
 
     start = time.monotonic()
+    load_before = os.getloadavg()
     cells: list[Cell] = []
     limits: dict[tuple[str, str], list[tuple[int, int]]] = {}
     for t in threads:
@@ -400,11 +413,20 @@ def sweep(args: argparse.Namespace) -> int:
                     if c.hit_limit:
                         limits.setdefault(key, []).append((i, t))
                     print(f"[{time.monotonic() - start:6.0f}s] {w.key:10} I={i} T={t} "
-                          f"{tool:8} {fmt_s(c.seconds):>6}s  {fmt_verdict(c)}"
+                          f"{tool:8} {fmt_s(c.seconds):>6}s (cpu {fmt_s(c.cpu_seconds)}s)  "
+                          f"{fmt_verdict(c)}"
                           + (f"  states={c.states}" if c.states is not None else ""),
                           file=sys.stderr, flush=True)
     elapsed = time.monotonic() - start
-    out = ["## Machine", "", *machine(cmd), "",
+    load_after = os.getloadavg()
+    wall = sum(c.seconds or 0 for c in cells if c.tool != "spin")
+    cpu = sum(c.cpu_seconds or 0 for c in cells if c.tool != "spin")
+    out = ["## Machine", "", *machine(cmd),
+           f"- load average (1, 5, 15 min) before the sweep: "
+           f"{', '.join(f'{x:.2f}' for x in load_before)}; after: "
+           f"{', '.join(f'{x:.2f}' for x in load_after)}; speccheck runs used "
+           f"{cpu:.0f}s CPU in {wall:.0f}s wall",
+           "",
            f"## Results (per-run limit {args.timeout:g}s, sweep took {elapsed:.0f}s)", "",
            "Workloads:", ""]
     for w in workloads:
