@@ -24,7 +24,7 @@ from checker.encode import Encoder
 from checker.evaluate import State
 from checker.ir import Property, TransitionSystem
 from checker.results import Certificate
-from spec.program import CUR, PC
+from spec.program import CUR, PC, SAVED
 from spec.sorts import MapT, Type, Value, map_keys
 
 MAX_PAIRS = 4000
@@ -43,8 +43,8 @@ def columns(ts: TransitionSystem, states: tuple[State, ...]
     return out
 
 
-def contexts(ts: TransitionSystem) -> list[tuple[int, int]]:
-    """Column indices of (pc[t], cur[t]) for each thread t."""
+def contexts(ts: TransitionSystem) -> list[tuple[int, ...]]:
+    """Column indices of a thread's context — pc[t], cur[t] and saved[t] — per thread."""
     index: dict[tuple[str, tuple[Value, ...] | None], int] = {}
     n = 0
     for v in ts.vars:
@@ -55,8 +55,12 @@ def contexts(ts: TransitionSystem) -> list[tuple[int, int]]:
         else:
             index[(v.name, None)] = n
             n += 1
-    return [(index[(PC, (t,))], index[(CUR, (t,))]) for t in ts.thread_values
-            if (PC, (t,)) in index and (CUR, (t,)) in index]
+    out = []
+    for t in ts.thread_values:
+        cols = tuple(index[(v, (t,))] for v in (PC, CUR, SAVED) if (v, (t,)) in index)
+        if len(cols) >= 2:
+            out.append(cols)
+    return out
 
 
 def mine(ts: TransitionSystem, props: list[Property], states: tuple[State, ...], *,
@@ -83,23 +87,22 @@ def mine(ts: TransitionSystem, props: list[Property], states: tuple[State, ...],
         pairs = list(itertools.combinations(varying, 2))[:MAX_PAIRS]
         # a thread's program counter and current interpreter together, against
         # every other cell (what a thread may do depends on both)
-        for pc, cur in thread_contexts if triples else []:
-            if pc not in varying or cur not in varying:
+        for ctx_cols in thread_contexts if triples else []:
+            parts = [i for i in ctx_cols if i in varying]
+            if len(parts) < 2:
                 continue
-            context = list(zip(cols[pc][1], cols[cur][1], strict=True))
+            context = list(zip(*(cols[i][1] for i in parts), strict=True))
             known = set(context)
             for c in varying:
-                if c in (pc, cur):
+                if c in parts:
                     continue
                 together = set(zip(context, cols[c][1], strict=True))
                 unseen = [(x, y) for x in sorted(known, key=repr)
                           for y in sorted(seen[c], key=repr) if (x, y) not in together]
                 if unseen:
-                    tp, tc, tx = cols[pc][0], cols[cur][0], cols[c][0]
-                    out.append(z3.And(*[z3.Not(z3.And(eq(cells[pc], x[0], tp),
-                                                      eq(cells[cur], x[1], tc),
-                                                      eq(cells[c], y, tx)))
-                                        for x, y in unseen]))
+                    out.append(z3.And(*[z3.Not(z3.And(
+                        *[eq(cells[i], xi, cols[i][0]) for i, xi in zip(parts, x, strict=True)],
+                        eq(cells[c], y, cols[c][0]))) for x, y in unseen]))
         for a, b in pairs:
             both = set(zip(cols[a][1], cols[b][1], strict=True))
             missing = [(x, y) for x in sorted(seen[a], key=repr) for y in sorted(seen[b], key=repr)
