@@ -62,6 +62,10 @@ def _one(ts: TransitionSystem, p: Property, seed: int, timeout_ms: int | None,
     solver.add(z3.ForAll(s0, z3.Implies(z3.And(inv(*s0), known, enc.domains(0), enc.bad(p, 0)),
                                         z3.BoolVal(False, ctx))))
     start = time.monotonic()
+    trivial = z3.Solver(ctx=ctx)
+    trivial.add(enc.domains(0), enc.bad(p, 0))
+    if trivial.check() == z3.unsat:  # no state at all is bad: `true` is the invariant
+        return _proved(ts, p, enc, z3.BoolVal(True, ctx), timeout_ms, 0.0)
     outcome = solver.check()
     spent = time.monotonic() - start
     if outcome == z3.sat:
@@ -77,15 +81,7 @@ def _one(ts: TransitionSystem, p: Property, seed: int, timeout_ms: int | None,
             formula = z3.substitute_vars(body, *s0)
         if background:
             formula = z3.And(formula, known)
-        smt = formula.sexpr()
-        ok, why = recheck(ts, p, smt, timeout_ms)
-        if not ok:
-            raise CertificateError(f"PDR certificate for `{p.name}` failed its re-check ({why})")
-        text, size = render(ts, enc, formula)
-        return PropertyResult(
-            p.name, p.kind, p.description, Verdict.PROVED, ENGINE, p.expected,
-            reason=f"inductive invariant with {size} atoms found in {spent:.1f}s; {why}",
-            certificate=Certificate(p.name, smt, text, size))
+        return _proved(ts, p, enc, formula, timeout_ms, spent)
     if outcome == z3.unsat:  # a bad state is reachable: find the shortest trace
         found = bmc(ts, [p], depth=trace_depth, seed=seed, deadline=deadline)[p.name]
         if found.verdict is Verdict.VIOLATED:
@@ -96,3 +92,45 @@ def _one(ts: TransitionSystem, p: Property, seed: int, timeout_ms: int | None,
                    f"{trace_depth} steps (rerun with --engine bmc and a larger --depth)")
     return PropertyResult(p.name, p.kind, p.description, Verdict.UNKNOWN, ENGINE, p.expected,
                           reason=f"PDR: {solver.reason_unknown()}")
+
+
+def _proved(ts: TransitionSystem, p: Property, enc: Encoder, formula: z3.ExprRef,
+            timeout_ms: int | None, spent: float) -> PropertyResult:
+    """Re-check a candidate invariant; `proved` only if every obligation is unsat."""
+    if _quantified(formula):  # Spacer may answer with existentials: eliminate them
+        goal = z3.Goal(ctx=enc.ctx)
+        goal.add(formula)
+        reduced = z3.Tactic("qe", ctx=enc.ctx)(goal).as_expr()
+        if _quantified(reduced):
+            return PropertyResult(p.name, p.kind, p.description, Verdict.UNKNOWN, ENGINE,
+                                  p.expected, reason="PDR's invariant has quantifiers that "
+                                  "could not be eliminated; no certificate")
+        formula = reduced
+    smt = formula.sexpr()
+    ok, why = recheck(ts, p, smt, timeout_ms)
+    if not ok and why.endswith(": unknown"):  # the re-check ran out of time: no verdict
+        return PropertyResult(p.name, p.kind, p.description, Verdict.UNKNOWN, ENGINE,
+                              p.expected, reason=f"certificate found but its re-check "
+                              f"was not decided ({why})")
+    if not ok:
+        raise CertificateError(f"PDR certificate for `{p.name}` failed its re-check ({why})")
+    text, size = render(ts, enc, formula)
+    return PropertyResult(
+        p.name, p.kind, p.description, Verdict.PROVED, ENGINE, p.expected,
+        reason=f"inductive invariant with {size} atoms found in {spent:.1f}s; {why}",
+        certificate=Certificate(p.name, smt, text, size))
+
+
+def _quantified(e: z3.ExprRef) -> bool:
+    seen: set[int] = set()
+    todo = [e]
+    while todo:
+        x = todo.pop()
+        if x.get_id() in seen:
+            continue
+        seen.add(x.get_id())
+        if z3.is_quantifier(x):
+            return True
+        if z3.is_app(x):
+            todo.extend(x.children())
+    return False
