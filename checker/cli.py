@@ -17,7 +17,7 @@ from checker.options import ENGINES, CheckOptions
 from checker.report import text, to_json
 from checker.results import ExitCode, ModelReport, exit_code
 from checker.run import check_file
-from checker.sweep import render_matrix, sweep_file
+from checker.sweep import declared_sweep, render_matrix, sweep_file
 from spec.diagnostics import SpecError
 from spec.diagnostics import render as render_diagnostic
 
@@ -97,6 +97,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--sweep", action="store_true",
                    help="check every combination of the model's boolean and enumeration "
                         "parameters and print the verdict matrix")
+    p.add_argument("--no-sweep", action="store_true",
+                   help="check one configuration even if the model declares `sweep`")
+    p.add_argument("--obligation-timeout", type=_seconds, default=None, metavar="SECONDS",
+                   help="time limit for each solver query (BMC depth, induction "
+                        "obligation, PDR property); unfinished ones are unknown")
     p.add_argument("--json", metavar="FILE", help="write the JSON report to FILE ('-' = stdout)")
     p.add_argument("--certificate", metavar="FILE",
                    help="save the inductive invariants of PDR proofs to FILE")
@@ -130,15 +135,16 @@ def _main(argv: Sequence[str] | None) -> int:
     args = parser().parse_args(argv)
     options = CheckOptions(engine=args.engine, depth=args.depth, seed=args.seed,
                            only=tuple(args.only), defines=tuple(args.defines),
-                           max_states=args.max_states, timeout=args.timeout)
+                           max_states=args.max_states, timeout=args.timeout,
+                           obligation_timeout=args.obligation_timeout)
     color = not args.no_color and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     reports: list[ModelReport] = []
     spec_error = False
     to_stdout_json = args.json == "-"
     for path in args.files:
         try:
-            if args.sweep:
-                names, swept = sweep_file(path, options)
+            if args.sweep or (not args.no_sweep and declared_sweep(path, options)):
+                names, swept = sweep_file(path, options, all_parameters=args.sweep)
                 reports.extend(swept)
                 if not to_stdout_json:
                     sys.stdout.write(render_matrix(path, names, swept))

@@ -16,8 +16,15 @@ class CheckOptions:
     defines: tuple[tuple[str, str], ...] = ()
     max_states: int = 200_000
     timeout: float | None = None  # seconds per model, overall
+    obligation_timeout: float | None = None  # seconds per solver query
     prove: bool = True  # auto: try PDR on what explicit search and BMC left open
     certify: bool = True  # explicit proofs: mine an inductive invariant as a certificate
+
+    def solver_timeout_ms(self, remaining: float | None) -> int | None:
+        """Milliseconds for one solver query: the smaller of the per-obligation limit
+        and what is left of the overall one."""
+        limits = [x for x in (remaining, self.obligation_timeout) if x is not None]
+        return max(1, int(min(limits) * 1000)) if limits else None
 
     def replay_args(self) -> list[str]:
         args: list[str] = []
@@ -30,6 +37,8 @@ class CheckOptions:
             args += ["--max-states", str(self.max_states)]
         if self.timeout is not None:
             args += ["--timeout", f"{self.timeout:g}"]
+        if self.obligation_timeout is not None:
+            args += ["--obligation-timeout", f"{self.obligation_timeout:g}"]
         for p in self.only:
             args += ["--only", p]
         args += ["--seed", str(self.seed)]

@@ -67,7 +67,8 @@ def check_with_coverage(ts: TransitionSystem, options: CheckOptions
         results.update(found)
         if options.certify and stats.exhausted:
             explicit_proofs = [p for p in props if found[p.name].verdict is Verdict.PROVED]
-            mined, certs = mine(ts, explicit_proofs, stats.reachable, deadline=deadline)
+            mined, certs = mine(ts, explicit_proofs, stats.reachable, deadline=deadline,
+                                timeout_ms=options.solver_timeout_ms(None))
             for name, cert in certs.items():
                 mined_for = results[name]
                 results[name] = replace(mined_for, certificate=cert, reason=(
@@ -96,7 +97,7 @@ def check_with_coverage(ts: TransitionSystem, options: CheckOptions
                 or results[p.name].verdict is Verdict.UNKNOWN]
         if todo:
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            timeout_ms = None if remaining is None else max(1, int(remaining * 1000))
+            timeout_ms = options.solver_timeout_ms(remaining)
             bounded = bmc(ts, todo, depth=options.depth, seed=options.seed,
                           timeout_ms=timeout_ms, deadline=deadline)
             for name, r in bounded.items():
@@ -106,7 +107,7 @@ def check_with_coverage(ts: TransitionSystem, options: CheckOptions
                 results[name] = r
     if options.engine in ("induction", "kind"):
         remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-        timeout_ms = None if remaining is None else max(1, int(remaining * 1000))
+        timeout_ms = options.solver_timeout_ms(remaining)
         if options.engine == "induction":
             results.update(induction(ts, props, seed=options.seed, timeout_ms=timeout_ms,
                                      deadline=deadline))
@@ -118,7 +119,7 @@ def check_with_coverage(ts: TransitionSystem, options: CheckOptions
                 or results[p.name].verdict in (Verdict.UNKNOWN, Verdict.BOUNDED)]
         if todo:
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            timeout_ms = None if remaining is None else max(1, int(remaining * 1000))
+            timeout_ms = options.solver_timeout_ms(remaining)
             proved = pdr(ts, todo, seed=options.seed, timeout_ms=timeout_ms, deadline=deadline,
                          trace_depth=max(options.depth, 60))
             for name, r in proved.items():

@@ -23,12 +23,19 @@ from spec.typecheck import check
 MAX_CONFIGURATIONS = 256
 
 
-def sweep_parameters(path: str, options: CheckOptions) -> list[tuple[str, tuple[Value, ...]]]:
+def declared_sweep(path: str, options: CheckOptions) -> bool:
+    """Whether the model itself asks to be swept (`sweep A, B`)."""
+    return bool(check(load_file(path), dict(options.defines)).sweep)
+
+
+def sweep_parameters(path: str, options: CheckOptions, *, all_parameters: bool = True
+                     ) -> list[tuple[str, tuple[Value, ...]]]:
     program = check(load_file(path), dict(options.defines))
     fixed = {n for n, _ in options.defines}
+    chosen = None if all_parameters or not program.sweep else set(program.sweep)
     out: list[tuple[str, tuple[Value, ...]]] = []
     for p in program.params:
-        if p.name in fixed:
+        if p.name in fixed or (chosen is not None and p.name not in chosen):
             continue
         if isinstance(p.type, BoolT):
             out.append((p.name, (False, True)))
@@ -41,9 +48,10 @@ def show(v: Value) -> str:
     return ("true" if v else "false") if isinstance(v, bool) else str(v)
 
 
-def sweep_file(path: str, options: CheckOptions) -> tuple[list[str], list[ModelReport]]:
+def sweep_file(path: str, options: CheckOptions, *, all_parameters: bool = True
+               ) -> tuple[list[str], list[ModelReport]]:
     """(parameter names, one report per configuration in sweep order)."""
-    params = sweep_parameters(path, options)
+    params = sweep_parameters(path, options, all_parameters=all_parameters)
     names = [n for n, _ in params]
     combos = list(itertools.product(*(values for _, values in params)))
     if len(combos) > MAX_CONFIGURATIONS:

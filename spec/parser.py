@@ -257,6 +257,9 @@ class _Builder(Transformer[Token, Any]):
     def expect_decl(self, meta: Any, c: list[Any]) -> S.ExpectDecl:
         return S.ExpectDecl(c[0], str(c[1]), c[2], self._docs(meta), self._span(meta))
 
+    def sweep_decl(self, meta: Any, c: list[Any]) -> S.SweepDecl:
+        return S.SweepDecl(c[0], self._docs(meta), self._span(meta))
+
     def holds(self, meta: Any, c: list[Any]) -> str:
         return "holds"
 

@@ -172,6 +172,8 @@ def print_decl(d: S.Decl) -> str:
             body = f"proc {name}({_params(params)}) {print_block(b, 0)}"
         case S.InvariantDecl(name, e, lemma=lemma):
             body = f"{'lemma' if lemma else 'invariant'} {name}: {print_expr(e)}"
+        case S.SweepDecl(names):
+            body = "sweep " + ", ".join(names)
         case S.ExpectDecl(outcome, name, when):
             body = f"expect {outcome} {name}" + (f" when {print_expr(when)}" if when else "")
         case _:

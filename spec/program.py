@@ -270,6 +270,7 @@ class Program:
     gil_of: tuple[tuple[str, str], ...]      # interpreter -> id of the GIL it uses
     allocator_of: tuple[tuple[str, str], ...]  # interpreter -> interpreter whose obmalloc it uses
     lock_kinds: tuple[tuple[str, str, bool], ...]  # lock id -> (kind, releases_gil)
+    sweep: tuple[str, ...] = ()  # parameters a plain run sweeps (`sweep A, B`)
 
     def lock_kind(self, lock_id: str) -> tuple[str, bool]:
         for i, kind, rel in self.lock_kinds:

@@ -399,7 +399,16 @@ class ExpectDecl:
     span: Span = field(compare=False, repr=False)
 
 
-Decl = (ModelDecl | IncludeDecl | ParamDecl | InterpretersDecl | ThreadsDecl | SortDecl
+@dataclass(frozen=True, slots=True)
+class SweepDecl:
+    """`sweep A, B`: checking the model checks every combination of these parameters."""
+
+    names: tuple[str, ...]
+    docs: tuple[str, ...]
+    span: Span = field(compare=False, repr=False)
+
+
+Decl = (SweepDecl | ModelDecl | IncludeDecl | ParamDecl | InterpretersDecl | ThreadsDecl | SortDecl
         | EnumDecl | VarDecl | DefDecl | LockDecl | ObjectDecl | TStateDecl | InitDecl
         | ActionDecl | ProcDecl | InvariantDecl | ExpectDecl)
 

@@ -149,6 +149,7 @@ class _Checker:
         self.proc_sort = EnumT("Proc", ())
         self.asserts: dict[str, Span] = {}
         self.failed: set[str] = set()
+        self.sweep: list[str] = []
         self.def_stack: list[str] = []
         self.runtime_ready = False
         self.gil_of: dict[str, str] = {}
@@ -199,6 +200,17 @@ class _Checker:
                     routines.append(self.routine(d))
                 elif isinstance(d, S.ExpectDecl):
                     expects.append(d)
+                elif isinstance(d, S.SweepDecl):
+                    for name in d.names:
+                        p = self.params.get(name)
+                        if p is None:
+                            raise self._unknown(d.span, "parameter", name, list(self.params))
+                        if not isinstance(p.type, BoolT | EnumT):
+                            raise self.err("SC201", f"`sweep` takes boolean and enumeration "
+                                           f"parameters; `{name}` is {p.type}", d.span,
+                                           hint="fix integer parameters with -D instead")
+                        if name not in self.sweep:
+                            self.sweep.append(name)
             except _Bail:
                 pass
         expect_infos = self._expects(expects, invariants)
@@ -216,6 +228,7 @@ class _Checker:
             gil_of=tuple(self.gil_of.items()), allocator_of=tuple(self.alloc_of.items()),
             lock_kinds=tuple((i, info.kind, info.releases_gil)
                              for info in self.locks.values() for i in info.ids),
+            sweep=tuple(self.sweep),
         )
 
     def _model_decl(self, decls: tuple[S.Decl, ...]) -> S.ModelDecl | None:
@@ -282,7 +295,7 @@ class _Checker:
             case S.InvariantDecl():
                 self.declare(d.name, "lemma" if d.lemma else "invariant", d.span)
                 later.append(d)
-            case S.InitDecl() | S.ExpectDecl():
+            case S.InitDecl() | S.ExpectDecl() | S.SweepDecl():
                 later.append(d)
             case _:
                 raise AssertionError(d)
