@@ -176,7 +176,7 @@ def run_speccheck(cmd: list[str], w: Workload, interps: int, threads: int, engin
     cell.states = model.get("states")
     reasons = " ".join(str(r.get("reason") or "") for r in results)
     undecided = any(r["verdict"] in ("unknown", "no violation up to depth") for r in results)
-    if cell.seconds >= timeout or any(word in reasons for word in LIMIT_WORDS):
+    if any(word in reasons for word in LIMIT_WORDS):
         cell.hit_limit = undecided
     if "state limit" in reasons:
         cell.notes.append(f"state limit {max_states}")
@@ -247,6 +247,7 @@ def run_spin(w: Workload, interps: int, threads: int, timeout: float) -> Cell:
                                   text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
             cell.seconds = time.perf_counter() - start
+            cell.cpu_seconds = child_cpu() - cpu
             cell.total_seconds = build_s + cell.seconds
             cell.verdict = "unknown (time limit)"
             cell.hit_limit = True
@@ -337,6 +338,45 @@ def table(cells: list[Cell], engines: list[str]) -> str:
                 ratio(c.seconds, spin.seconds if spin else None, c, spin),
                 ratio(c.seconds, spin.total_seconds if spin else None, c, spin),
             ]) + " |")
+    return "\n".join(rows)
+
+
+def decisive(c: Cell) -> bool:
+    """A final verdict on every property: all proved, or (unsafe runs) violated."""
+    if c.skipped or c.seconds is None or c.hit_limit:
+        return False
+    return c.verdict == "proved" or c.verdict.startswith("violated")
+
+
+def summary(cells: list[Cell], engines: list[str], timeout: float) -> str:
+    """One row per instance: the fastest speccheck engine that reached a final verdict."""
+    by = {(c.workload, c.interps, c.threads, c.tool): c for c in cells}
+    rows = ["| workload | I | T | fastest final speccheck verdict | engine | speccheck s "
+            "| SPIN verdict | SPIN pan s | SPIN total s | ÷ pan | ÷ total |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
+    keys = sorted({(c.workload, c.threads, c.interps) for c in cells},
+                  key=lambda k: ([w.key for w in WORKLOADS].index(k[0]), k[1], k[2]))
+    for wl, t, i in keys:
+        spin = by.get((wl, i, t, "spin"))
+        done = [by[(wl, i, t, e)] for e in engines
+                if (wl, i, t, e) in by and decisive(by[(wl, i, t, e)])]
+        best = min(done, key=lambda c: c.seconds or 0.0) if done else None
+        spin_cols = ([fmt_verdict(spin), fmt_s(spin.seconds), fmt_s(spin.total_seconds)]
+                     if spin and not spin.skipped else ["—", "—", "—"])
+        if best is None:
+            ran = [by[(wl, i, t, e)] for e in engines
+                   if (wl, i, t, e) in by and not by[(wl, i, t, e)].skipped]
+            word = ("none within the limit" if ran else "not run")
+            bound = (f" | ≥{timeout / spin.seconds:.1f}× | ≥{timeout / spin.total_seconds:.1f}× |"
+                     if ran and spin and decisive(spin) and spin.seconds and spin.total_seconds
+                     else " | — | — |")
+            rows.append(f"| {wl} | {i} | {t} | {word} | — | — | " + " | ".join(spin_cols)
+                        + bound)
+            continue
+        rows.append("| " + " | ".join([
+            wl, str(i), str(t), fmt_verdict(best), best.tool, fmt_s(best.seconds), *spin_cols,
+            ratio(best.seconds, spin.seconds if spin else None, best, spin),
+            ratio(best.seconds, spin.total_seconds if spin else None, best, spin)]) + " |")
     return "\n".join(rows)
 
 
@@ -435,7 +475,9 @@ def sweep(args: argparse.Namespace) -> int:
                    f"{' --only R1' if w.unsafe else ''} vs `promela/{w.pml}`"
                    + (" " + " ".join(f"-D{d}" for d in w.pml_defines) if w.pml_defines else "")
                    + (" -DONLY_R1, pan -E" if w.unsafe else ""))
-    out += ["", table(cells, engines), "",
+    out += ["", "### Summary: fastest final verdict per instance", "",
+            summary(cells, engines, args.timeout), "",
+            "### Every engine", "", table(cells, engines), "",
             "⏱ = hit the per-run time limit. ÷ pan = speccheck time / SPIN pan time; "
             "÷ total = speccheck time / SPIN (spin -a + gcc + pan) time; ≥/≤ = one side "
             "was stopped by the limit, so the true ratio is at least/at most this; "
