@@ -285,6 +285,16 @@ def fmt_s(x: float | None) -> str:
     return "—" if x is None else (f"{x:.2f}" if x < 10 else f"{x:.1f}" if x < 100 else f"{x:.0f}")
 
 
+def fmt_wc(c: Cell | None) -> str:
+    """Wall time, with the CPU time in parentheses when they differ noticeably."""
+    if c is None or c.skipped or c.seconds is None:
+        return "—"
+    w = fmt_s(c.seconds)
+    if c.cpu_seconds is not None and abs(c.cpu_seconds - c.seconds) > 0.1 * c.seconds + 0.05:
+        w += f" ({fmt_s(c.cpu_seconds)})"
+    return w
+
+
 def fmt_n(x: int | None) -> str:
     return "—" if x is None else f"{x:,}"
 
@@ -329,10 +339,10 @@ def table(cells: list[Cell], engines: list[str]) -> str:
             if c is None:
                 continue
             rows.append("| " + " | ".join([
-                wl, str(i), str(t), e, fmt_verdict(c), fmt_s(None if c.skipped else c.seconds),
+                wl, str(i), str(t), e, fmt_verdict(c), fmt_wc(c),
                 fmt_n(c.states) if e in ("explicit", "auto") else "—",
                 fmt_verdict(spin) if spin else "—",
-                fmt_s(spin.seconds) if spin and not spin.skipped else "—",
+                fmt_wc(spin),
                 fmt_s(spin.total_seconds) if spin and not spin.skipped else "—",
                 fmt_n(spin.states) if spin and not spin.skipped else "—",
                 ratio(c.seconds, spin.seconds if spin else None, c, spin),
@@ -361,7 +371,7 @@ def summary(cells: list[Cell], engines: list[str], timeout: float) -> str:
         done = [by[(wl, i, t, e)] for e in engines
                 if (wl, i, t, e) in by and decisive(by[(wl, i, t, e)])]
         best = min(done, key=lambda c: c.seconds or 0.0) if done else None
-        spin_cols = ([fmt_verdict(spin), fmt_s(spin.seconds), fmt_s(spin.total_seconds)]
+        spin_cols = ([fmt_verdict(spin), fmt_wc(spin), fmt_s(spin.total_seconds)]
                      if spin and not spin.skipped else ["—", "—", "—"])
         if best is None:
             ran = [by[(wl, i, t, e)] for e in engines
@@ -374,7 +384,7 @@ def summary(cells: list[Cell], engines: list[str], timeout: float) -> str:
                         + bound)
             continue
         rows.append("| " + " | ".join([
-            wl, str(i), str(t), fmt_verdict(best), best.tool, fmt_s(best.seconds), *spin_cols,
+            wl, str(i), str(t), fmt_verdict(best), best.tool, fmt_wc(best), *spin_cols,
             ratio(best.seconds, spin.seconds if spin else None, best, spin),
             ratio(best.seconds, spin.total_seconds if spin else None, best, spin)]) + " |")
     return "\n".join(rows)
@@ -478,6 +488,8 @@ def sweep(args: argparse.Namespace) -> int:
     out += ["", "### Summary: fastest final verdict per instance", "",
             summary(cells, engines, args.timeout), "",
             "### Every engine", "", table(cells, engines), "",
+            "Times are wall-clock seconds, with CPU seconds (user + system) in parentheses "
+            "when they differ by more than 10%: the machine was shared. "
             "⏱ = hit the per-run time limit. ÷ pan = speccheck time / SPIN pan time; "
             "÷ total = speccheck time / SPIN (spin -a + gcc + pan) time; ≥/≤ = one side "
             "was stopped by the limit, so the true ratio is at least/at most this; "
