@@ -6,6 +6,7 @@ explicit explorer on random models, and the CLI prints and saves certificates.""
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections import deque
 from pathlib import Path
@@ -24,7 +25,7 @@ from checker.ir import TransitionSystem
 from checker.options import CheckOptions
 from checker.replay import validate
 from checker.results import PropertyResult, Verdict
-from checker.run import build, check_file
+from checker.run import build, check_file, check_transition_system
 from spec.loader import load_file, load_text
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
@@ -307,6 +308,59 @@ def test_json_report_carries_certificates(write_model, run_cli):
     assert ok, why
     assert by_name["small"]["verdict"] == "proved" and by_name["small"]["engine"] == "pdr"
 
+
+
+def test_json_reason_of_a_pdr_proof_has_no_time(write_model, run_cli):
+    """Reports contain no times unless --timings is given (docs/checking.rst,
+    Determinism), so two runs give the same JSON; the reason of a PDR proof must not
+    carry the solver's time."""
+    path = write_model(STRENGTHEN, "strengthen.spec")
+    doc = json.loads(run_cli(["--engine", "pdr", "--only", "small", "--json", "-", path]).out)
+    (r,) = doc["models"][0]["results"]
+    assert r["verdict"] == "proved"
+    assert not re.search(r"\d+(\.\d+)?s\b", r["reason"]), r["reason"]
+
+
+def test_unwritable_certificate_file_keeps_the_json_report(write_model, run_cli, tmp_path):
+    """A --certificate FILE that cannot be written gives exit code 2, but the JSON report
+    asked for is still written (to a file, or to stdout with `--json -`)."""
+    path = write_model(STRENGTHEN, "strengthen.spec")
+    bad = tmp_path / "no_such_dir" / "certs.smt2"
+    json_file = tmp_path / "report.json"
+    res = run_cli(["--engine", "pdr", "--certificate", bad, "--json", json_file, path])
+    assert res.code == 2
+    assert "cannot write" in res.err
+    assert json_file.exists(), "the JSON report was not written"
+    assert json.loads(json_file.read_text(encoding="utf-8"))["models"]
+    res = run_cli(["--engine", "pdr", "--certificate", bad, "--json", "-", path])
+    assert res.code == 2
+    assert json.loads(res.out or "null") is not None, "nothing on stdout for --json -"
+
+
+# `bounds` is hard for PDR here (many seconds), but BMC bounds it at once.
+HARD_FOR_PDR = """\
+model hard
+threads(2)
+var x: int[0..3] = 0
+lock l: mutex
+proc bump(t: Thread) {
+  acquire l
+  if x < 3 { x := x + 1 } else { x := 0 }
+  release l
+}
+"""
+
+
+def test_auto_keeps_the_bounded_result_when_pdr_gives_up():
+    """In auto mode a property that BMC bounded and PDR could not decide stays bounded;
+    its reason says what each engine did, each once."""
+    ts = ts_of(HARD_FOR_PDR)
+    options = CheckOptions(max_states=1, depth=3, obligation_timeout=2.0, only=("bounds",))
+    (r,) = check_transition_system(ts, options)[0]
+    assert r.verdict is Verdict.BOUNDED and r.engine == "bmc" and r.depth == 3, r
+    assert r.reason.startswith("explicit search incomplete: state limit 1 reached; then "), r
+    assert "; PDR: " in r.reason, r.reason
+    assert "PDR: PDR:" not in r.reason, r.reason
 
 # ---- (b) tampered certificates are rejected ------------------------------------------
 
