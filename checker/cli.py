@@ -97,6 +97,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--sweep", action="store_true",
                    help="check every combination of the model's boolean and enumeration "
                         "parameters and print the verdict matrix")
+    p.add_argument("--witness", metavar="STEP",
+                   help="print a shortest trace in which STEP (a step id such as "
+                        "cache_set.7, or an action or procedure name) fires")
     p.add_argument("--no-sweep", action="store_true",
                    help="check one configuration even if the model declares `sweep`")
     p.add_argument("--obligation-timeout", type=_seconds, default=None, metavar="SECONDS",
@@ -136,7 +139,7 @@ def _main(argv: Sequence[str] | None) -> int:
     options = CheckOptions(engine=args.engine, depth=args.depth, seed=args.seed,
                            only=tuple(args.only), defines=tuple(args.defines),
                            max_states=args.max_states, timeout=args.timeout,
-                           obligation_timeout=args.obligation_timeout)
+                           obligation_timeout=args.obligation_timeout, witness=args.witness)
     color = not args.no_color and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     reports: list[ModelReport] = []
     spec_error = False

@@ -17,6 +17,7 @@ class CheckOptions:
     max_states: int = 200_000
     timeout: float | None = None  # seconds per model, overall
     obligation_timeout: float | None = None  # seconds per solver query
+    witness: str | None = None  # a step or routine to show a shortest trace to
     prove: bool = True  # auto: try PDR on what explicit search and BMC left open
     certify: bool = True  # explicit proofs: mine an inductive invariant as a certificate
 
@@ -41,5 +42,7 @@ class CheckOptions:
             args += ["--obligation-timeout", f"{self.obligation_timeout:g}"]
         for p in self.only:
             args += ["--only", p]
+        if self.witness is not None:
+            args += ["--witness", self.witness]
         args += ["--seed", str(self.seed)]
         return args

@@ -52,6 +52,21 @@ def validate_cti(ts: TransitionSystem, cti: Trace, assumed: list[Property],
         raise ReplayError(f"`{broken.name}` holds after the CTI's step")
 
 
+def validate_steps(ts: TransitionSystem, trace: Trace) -> None:
+    """A plain execution (a witness): initial state, and every step fires as shown."""
+    ev = Evaluator(ts)
+    if not trace.states or not ev.is_initial(trace.states[0]):
+        raise ReplayError("state 0 does not satisfy init")
+    if len(trace.steps) != len(trace.states) - 1:
+        raise ReplayError("a witness has one step fewer than states")
+    for i, step in enumerate(trace.steps):
+        ca = CompiledAction(ev, ts.action(step.action))
+        env = dict(step.params)
+        if not ca.enabled(trace.states[i], env) or not ca.guard(trace.states[i], env) or \
+                ca.successor(trace.states[i], env) != trace.states[i + 1]:
+            raise ReplayError(f"step {i + 1} ({step.text}) does not replay")
+
+
 def validate(ts: TransitionSystem, trace: Trace, prop: Property) -> None:
     ev = Evaluator(ts)
     states = trace.states

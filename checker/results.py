@@ -127,6 +127,8 @@ class ModelReport:
     states: int | None = None
     seconds: float | None = None
     coverage: Coverage | None = None
+    witness_of: str | None = None   # --witness STEP
+    witness: Trace | None = None
 
 
 def exit_code(reports: list[ModelReport], fail_on_vacuity: bool = False) -> ExitCode:

@@ -19,8 +19,8 @@ from checker.engines.pdr import pdr
 from checker.ir import Property, TransitionSystem
 from checker.lower import lower
 from checker.options import CheckOptions
-from checker.replay import validate
-from checker.results import Coverage, ModelReport, PropertyResult, Verdict
+from checker.replay import validate, validate_steps
+from checker.results import Coverage, ModelReport, PropertyResult, Trace, Verdict
 from spec import codes
 from spec.diagnostics import SpecError
 from spec.loader import LoadedModel, load_file
@@ -49,20 +49,29 @@ def select(ts: TransitionSystem, only: tuple[str, ...]) -> list[Property]:
 
 def check_transition_system(ts: TransitionSystem, options: CheckOptions
                             ) -> tuple[list[PropertyResult], int | None]:
-    results, states, _ = check_with_coverage(ts, options)
+    results, states, _, _ = check_with_coverage(ts, options)
     return results, states
 
 
 def check_with_coverage(ts: TransitionSystem, options: CheckOptions
-                        ) -> tuple[list[PropertyResult], int | None, Coverage | None]:
+                        ) -> tuple[list[PropertyResult], int | None, Coverage | None,
+                                   Trace | None]:
     props = select(ts, options.only)
     coverage: Coverage | None = None
+    witness: Trace | None = None
+    if options.witness is not None and options.witness not in {
+            x for a in ts.actions for x in (a.id, a.routine)}:
+        raise SpecError([codes.make("SC505", f"--witness {options.witness}: no such step or "
+                                    "routine", None, hint=codes.did_you_mean(
+                                        options.witness, [a.id for a in ts.actions]
+                                        + [a.routine for a in ts.actions]))])
     deadline = time.monotonic() + options.timeout if options.timeout else None
     results: dict[str, PropertyResult] = {}
     states: int | None = None
     if options.engine in ("auto", "explicit"):
         found, stats = explore(ts, props, max_states=options.max_states, deadline=deadline,
-                               keep_states=options.certify)
+                               keep_states=options.certify, witness=options.witness)
+        witness = stats.witness
         states = stats.states
         results.update(found)
         if options.certify and stats.exhausted:
@@ -131,14 +140,16 @@ def check_with_coverage(ts: TransitionSystem, options: CheckOptions
     for r in results.values():
         if r.trace is not None:  # every counterexample is replayed before it is shown
             validate(ts, r.trace, ts.property(r.name))
-    return [results[p.name] for p in props], states, coverage
+    if witness is not None:  # shown like any trace: replayed step by step first
+        validate_steps(ts, witness)
+    return [results[p.name] for p in props], states, coverage, witness
 
 
 def check_file(path: str, options: CheckOptions) -> ModelReport:
     start = time.monotonic()
     model = load_file(path)
     ts = build(model, options)
-    results, states, coverage = check_with_coverage(ts, options)
+    results, states, coverage, witness = check_with_coverage(ts, options)
     replay = shlex.join(["speccheck", path, *options.replay_args()])
     return ModelReport(path, ts.name, ts.params, tuple(results), replay, states,
-                       time.monotonic() - start, coverage)
+                       time.monotonic() - start, coverage, options.witness, witness)

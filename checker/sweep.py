@@ -67,7 +67,7 @@ def sweep_file(path: str, options: CheckOptions, *, all_parameters: bool = True
         defines = (*options.defines, *((n, show(v)) for n, v in zip(names, combo, strict=True)))
         opts = replace(options, defines=tuple(defines))
         ts = build(model, opts)
-        results, states, coverage = check_with_coverage(ts, opts)
+        results, states, coverage, _ = check_with_coverage(ts, opts)
         replay = shlex.join(["speccheck", path, *opts.replay_args()])
         reports.append(ModelReport(path, ts.name, ts.params, tuple(results), replay, states,
                                    coverage=coverage))

@@ -50,6 +50,7 @@ CODES: dict[str, str] = {
     "SC502": "bad parameter value on the command line",
     "SC503": "unknown property selected",
     "SC504": "too many configurations to sweep",
+    "SC505": "unknown step for --witness",
 }
 
 

@@ -10,11 +10,11 @@ KEYWORDS: frozenset[str] = frozenset({
     "acquire", "action", "alloc", "and", "any", "as", "assert", "assume", "atomic", "attach",
     "await", "back", "bool", "def", "detach", "detached", "dict", "else", "enum", "exists",
     "expect", "false", "forall", "fork", "free", "guarded_by", "holds", "if", "include",
-    "init", "insert", "int", "interpreters", "invariant", "keep_gil", "lemma", "lock", "model", "sweep",
-    "mutex",
-    "none", "not", "object", "or", "param", "proc", "raw", "read", "reinit", "release",
-    "releases_gil", "remove", "resize", "rlock", "shared", "skip", "sort", "switch", "then",
-    "threads", "to", "true", "tstate", "var", "via", "violated", "when", "write",
+    "init", "insert", "int", "interpreters", "invariant", "keep_gil", "lemma", "lock", "model",
+    "mutex", "none", "not", "object", "or", "param", "proc", "raw", "read", "reinit",
+    "release", "releases_gil", "remove", "resize", "rlock", "shared", "skip", "sort", "sweep",
+    "switch", "then", "threads", "to", "true", "tstate", "var", "via", "violated", "when",
+    "write",
 })
 
 # built-in functions and names: not keywords, but highlighted as built-ins

@@ -33,6 +33,7 @@ class Case:
     defines: tuple[tuple[str, str], ...] = field(default=())
     only: tuple[str, ...] = ()
     sweep: bool = False             # raised by --sweep (checker.sweep.sweep_file)
+    witness: str | None = None      # --witness STEP
 
 
 def m(text: str, **kw) -> Case:
@@ -96,6 +97,8 @@ CASES: dict[str, list[Case]] = {
     "SC502": [m("model m\nparam N = 1\n", args=("-D", "N=abc"), defines=(("N", "abc"),))],
     "SC503": [m("model m\nvar b: bool\ninvariant i: b or not b\n", args=("--only", "NOPE"),
                 help=True, only=("NOPE",))],
+    "SC505": [m("model m\nvar b: bool\naction flip() { b := not b }\n",
+                args=("--witness", "flop"), help=True, witness="flop")],
     "SC504": [m("model m\n" + "".join(f"param P{i}: bool = false\n" for i in range(9))
                 + "var b: bool\ninvariant i: b or not b\n", args=("--sweep",), help=True,
                 sweep=True)],
@@ -152,7 +155,7 @@ def test_rendered_hints_match_the_diagnostics(code, case, tmp_path, monkeypatch,
     monkeypatch.chdir(tmp_path)
     _write(tmp_path, case.files)
     with pytest.raises(SpecError) as info:
-        options = CheckOptions(defines=case.defines, only=case.only)
+        options = CheckOptions(defines=case.defines, only=case.only, witness=case.witness)
         if case.sweep:
             sweep_file(case.target, options)
         else:

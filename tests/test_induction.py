@@ -134,3 +134,31 @@ def test_coverage_and_vacuity(write_model, run_cli) -> None:  # type: ignore[no-
     assert "coverage: 1 of 2 steps never fire" in res.out
     assert "vacuity: `never` holds vacuously" in res.out
     assert run_cli(["--fail-on-vacuity", str(path)]).code == 1
+
+
+def test_witness_trace_for_a_step(run_cli) -> None:  # type: ignore[no-untyped-def]
+    """--witness prints a shortest replayed trace to the named step, and says so when the
+    step cannot fire."""
+    res = run_cli(["--witness", "import_first.15", "-D", "CHECK=false", "-D", "OBMALLOC=legacy",
+                   "models/extcache_313.spec"])
+    assert "witness: `import_first.15` fires after 14 steps" in res.out
+    res = run_cli(["--witness", "import_first.15", "models/extcache_313.spec"])
+    assert "witness: `import_first.15` never fires" in res.out
+
+
+def test_declared_sweep_and_no_sweep(write_model, run_cli) -> None:  # type: ignore[no-untyped-def]
+    """A model that declares `sweep A, B` is swept by a plain run; --no-sweep checks one
+    configuration."""
+    path = write_model("model s\nparam A: bool = false\nparam B: {x, y} = x\nvar v: bool = false\n"
+                       "action a() { v := A }\ninvariant i: not v or A\nsweep A, B\n")
+    res = run_cli([str(path)])
+    assert "sweep over A, B (4 configurations)" in res.out and res.code == 0
+    single = run_cli(["--no-sweep", str(path)])
+    assert "sweep over" not in single.out and "model s (A=false B=x)" in single.out
+
+
+def test_obligation_timeout_gives_unknown_not_a_verdict(run_cli) -> None:  # type: ignore[no-untyped-def]
+    """With a tiny per-obligation limit BMC answers unknown (exit 4), never bounded/proved."""
+    res = run_cli(["--engine", "bmc", "--obligation-timeout", "0.001", "models/extcache_311.spec"])
+    assert res.code == 4
+    assert " unknown " in res.out and "proved" not in res.out

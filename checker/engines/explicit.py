@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from checker.evaluate import CompiledAction, Env, Evaluator, Fn, State
 from checker.ir import Property, TransitionSystem
-from checker.results import PropertyResult, Step, Verdict
+from checker.results import PropertyResult, Step, Trace, Verdict
 from checker.traces import describe_deadlock, make_step, make_trace
 from spec import terms as T
 from spec.program import PC
@@ -32,6 +32,7 @@ class ExplicitStats:
     vacuous: tuple[str, ...] = ()            # implications whose antecedent never held
     exhausted: bool = False                  # every reachable state was expanded
     reachable: tuple[State, ...] = ()        # the states themselves, when asked for
+    witness: Trace | None = None             # shortest trace in which the asked step fires
 
 
 def antecedent(formula: T.Term) -> T.Term | None:
@@ -51,7 +52,10 @@ def antecedent(formula: T.Term) -> T.Term | None:
 
 def explore(ts: TransitionSystem, props: list[Property], *, max_states: int = 200_000,
             max_depth: int | None = None, deadline: float | None = None,
-            keep_states: bool = False) -> tuple[dict[str, PropertyResult], ExplicitStats]:
+            keep_states: bool = False, witness: str | None = None
+            ) -> tuple[dict[str, PropertyResult], ExplicitStats]:
+    """`witness`: an action id (e.g. `cache_set.7`) or routine name; the search also
+    looks for the shortest trace that ends with it firing."""
     ev = Evaluator(ts)
     start = time.monotonic()
     actions = [CompiledAction(ev, a) for a in ts.actions]
@@ -136,7 +140,8 @@ def explore(ts: TransitionSystem, props: list[Property], *, max_states: int = 20
     complete = True
     i = 0
     max_seen_depth = 0
-    while i < len(states) and pending:
+    witness_trace: Trace | None = None
+    while i < len(states) and (pending or (witness is not None and witness_trace is None)):
         if len(states) > max_states or (deadline is not None and time.monotonic() > deadline):
             complete = False
             break
@@ -160,6 +165,12 @@ def explore(ts: TransitionSystem, props: list[Property], *, max_states: int = 20
                         pending.discard(failure.prop)
                 if ca.guard(state, env):
                     fired.add(ca.action.id)
+                    if witness is not None and witness_trace is None and witness in (
+                            ca.action.id, ca.action.routine):
+                        st, sp = trace_to(i)
+                        sp.append(make_step(ts, ca.action, env, state))
+                        st.append(ca.successor(state, env))
+                        witness_trace = make_trace(ts, st, sp)
                     add(ca.successor(state, env), (i, ai, env), d + 1)
         i += 1
     if i < len(states) and pending:
@@ -167,7 +178,8 @@ def explore(ts: TransitionSystem, props: list[Property], *, max_states: int = 20
     stats = ExplicitStats(len(states), max(depth_of, default=0), complete,
                           time.monotonic() - start, frozenset(fired),
                           tuple(p.name for p in props if p.name in unmet),
-                          i >= len(states), tuple(states) if keep_states else ())
+                          i >= len(states), tuple(states) if keep_states else (),
+                          witness_trace)
     for p in props:
         if p.name in found:
             continue

@@ -72,6 +72,7 @@ def render(report: ModelReport, *, color: bool = False, timings: bool = False,
         elif r.verdict is Verdict.UNKNOWN and r.reason:
             out.append(f"  {r.name}: unknown because {r.reason}")
     out.extend(render_coverage(report))
+    out.extend(render_witness(report))
     certified = [r for r in report.results if r.certificate is not None]
     if certified and certificates:
         for r in certified:
@@ -109,9 +110,33 @@ def render_trace(r: PropertyResult) -> list[str]:
     lines = [f"counterexample: {r.name} ({steps}, replayed by the explicit evaluator)"]
     if r.message:
         lines.append(f"  {r.message}")
-    lines.append("  state 0:")
+    lines.extend(_steps(trace, r.name))
+    if r.trace is not None and len(trace.steps) < len(trace.states):
+        lines.append(f"  ✗ {r.name} violated in state {len(trace.states) - 1}")
+    if r.check_span is not None and r.check_span.source.text:
+        line, col = r.check_span.line_col()
+        source = r.check_span.source.line_text(line).strip()
+        if len(source) > 100:
+            source = source[:96] + " ..."
+        lines.append(f"  check: {r.check_span.file}:{line}:{col}: {source}")
+    return lines
+
+
+def render_witness(report: ModelReport) -> list[str]:
+    if report.witness_of is None:
+        return []
+    if report.witness is None:
+        return ["", f"witness: `{report.witness_of}` never fires in the explored states"]
+    trace = report.witness
+    steps = "1 step" if trace.length == 1 else f"{trace.length} steps"
+    return ["", f"witness: `{report.witness_of}` fires after {steps} (shortest; explicit "
+            "search)", *_steps(trace, report.witness_of)]
+
+
+def _steps(trace: Trace, name: str) -> list[str]:
+    lines = ["  state 0:"]
     first = _cells(trace, 0)
-    lines.extend(_columns([f"{name} = {show_value(v)}" for name, v in first]))
+    lines.extend(_columns([f"{cell} = {show_value(v)}" for cell, v in first]))
     for i, step in enumerate(trace.steps):
         who = ""
         if step.actor is not None:
@@ -128,22 +153,14 @@ def render_trace(r: PropertyResult) -> list[str]:
         where = f"  [line {step.line}]" if step.line else ""
         lines.append(f"  {i + 1}. {who}{text}{where}")
         if step.failure is not None:
-            lines.append(f"       ✗ {r.name}: {step.failure}")
+            lines.append(f"       ✗ {name}: {step.failure}")
             continue
         if i + 1 < len(trace.states):
             before = dict(_cells(trace, i))
-            for name, v in _cells(trace, i + 1):
-                if before.get(name) != v:
-                    lines.append(f"       {name}: {show_value(before.get(name))} -> "
+            for cell, v in _cells(trace, i + 1):
+                if before.get(cell) != v:
+                    lines.append(f"       {cell}: {show_value(before.get(cell))} -> "
                                  f"{show_value(v)}")
-    if r.trace is not None and len(trace.steps) < len(trace.states):
-        lines.append(f"  ✗ {r.name} violated in state {len(trace.states) - 1}")
-    if r.check_span is not None and r.check_span.source.text:
-        line, col = r.check_span.line_col()
-        source = r.check_span.source.line_text(line).strip()
-        if len(source) > 100:
-            source = source[:96] + " ..."
-        lines.append(f"  check: {r.check_span.file}:{line}:{col}: {source}")
     return lines
 
 
