@@ -166,13 +166,7 @@ def _main(argv: Sequence[str] | None) -> int:
             sys.stdout.write(text.render(report, color=color, timings=args.timings,
                                          certificates=args.show_certificates))
     code = ExitCode.SPEC_ERROR if spec_error else exit_code(reports, args.fail_on_vacuity)
-    if args.certificate:
-        try:
-            with open(args.certificate, "w", encoding="utf-8") as fh:
-                fh.write(certificates_file(reports))
-        except OSError as exc:
-            print(f"speccheck: cannot write {args.certificate}: {exc.strerror}", file=sys.stderr)
-            return ExitCode.USAGE
+    failed_output = False
     if args.json:
         doc = to_json.render(reports, code)
         if to_stdout_json:
@@ -183,7 +177,16 @@ def _main(argv: Sequence[str] | None) -> int:
                     fh.write(doc)
             except OSError as exc:
                 print(f"speccheck: cannot write {args.json}: {exc.strerror}", file=sys.stderr)
-                return ExitCode.USAGE
+                failed_output = True
+    if args.certificate:  # after the JSON report, so one bad path does not lose the other
+        try:
+            with open(args.certificate, "w", encoding="utf-8") as fh:
+                fh.write(certificates_file(reports))
+        except OSError as exc:
+            print(f"speccheck: cannot write {args.certificate}: {exc.strerror}", file=sys.stderr)
+            failed_output = True
+    if failed_output:
+        return ExitCode.USAGE
     return code
 
 

@@ -135,7 +135,7 @@ def check_with_coverage(ts: TransitionSystem, options: CheckOptions
                 first = results.get(name)
                 if (first is not None and r.verdict is Verdict.UNKNOWN
                         and first.verdict is Verdict.BOUNDED):
-                    r = replace(first, reason=f"{first.reason}; PDR: {r.reason}")
+                    r = replace(first, reason=f"{first.reason}; {r.reason}")
                 results[name] = r
     for r in results.values():
         if r.trace is not None:  # every counterexample is replayed before it is shown

@@ -35,7 +35,7 @@ def pdr(ts: TransitionSystem, props: list[Property], *, seed: int = 0,
         remaining = None if deadline is None else deadline - time.monotonic()
         if remaining is not None and remaining <= 0:
             results[p.name] = PropertyResult(p.name, p.kind, p.description, Verdict.UNKNOWN,
-                                             ENGINE, p.expected, reason="time limit reached")
+                                             ENGINE, p.expected, reason="PDR: time limit reached")
             continue
         limit = timeout_ms
         if remaining is not None:
@@ -88,7 +88,7 @@ def _one(ts: TransitionSystem, p: Property, seed: int, timeout_ms: int | None,
             return found
         return PropertyResult(
             p.name, p.kind, p.description, Verdict.UNKNOWN, ENGINE, p.expected,
-            reason=f"PDR shows a reachable violation, but BMC found no trace within "
+            reason=f"PDR: a violation is reachable, but BMC found no trace within "
                    f"{trace_depth} steps (rerun with --engine bmc and a larger --depth)")
     return PropertyResult(p.name, p.kind, p.description, Verdict.UNKNOWN, ENGINE, p.expected,
                           reason=f"PDR: {solver.reason_unknown()}")
@@ -103,21 +103,21 @@ def _proved(ts: TransitionSystem, p: Property, enc: Encoder, formula: z3.ExprRef
         reduced = z3.Tactic("qe", ctx=enc.ctx)(goal).as_expr()
         if _quantified(reduced):
             return PropertyResult(p.name, p.kind, p.description, Verdict.UNKNOWN, ENGINE,
-                                  p.expected, reason="PDR's invariant has quantifiers that "
+                                  p.expected, reason="PDR: its invariant has quantifiers that "
                                   "could not be eliminated; no certificate")
         formula = reduced
     smt = formula.sexpr()
     ok, why = recheck(ts, p, smt, timeout_ms)
     if not ok and why.endswith(": unknown"):  # the re-check ran out of time: no verdict
         return PropertyResult(p.name, p.kind, p.description, Verdict.UNKNOWN, ENGINE,
-                              p.expected, reason=f"certificate found but its re-check "
+                              p.expected, reason=f"PDR: certificate found but its re-check "
                               f"was not decided ({why})")
     if not ok:
         raise CertificateError(f"PDR certificate for `{p.name}` failed its re-check ({why})")
     text, size = render(ts, enc, formula)
     return PropertyResult(
         p.name, p.kind, p.description, Verdict.PROVED, ENGINE, p.expected,
-        reason=f"inductive invariant with {size} atoms found in {spent:.1f}s; {why}",
+        reason=f"inductive invariant with {size} atoms; {why}",
         certificate=Certificate(p.name, smt, text, size))
 
 
