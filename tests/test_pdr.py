@@ -489,7 +489,8 @@ def test_pdr_never_contradicts_the_explicit_explorer(text):
         else:
             assert ex.verdict is Verdict.PROVED
             assert r.verdict is not Verdict.VIOLATED, (name, text)
-            assert "reachable violation" not in (r.reason or ""), (name, r.reason, text)
+            # no claim that a violation is reachable, even one BMC could not confirm
+            assert "reachable" not in (r.reason or ""), (name, r.reason, text)
             if r.verdict is Verdict.PROVED:
                 assert r.certificate is not None
                 ok, why = recheck(ts, ts.property(name), r.certificate.smt)
