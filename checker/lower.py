@@ -426,12 +426,15 @@ class _Lowering:
 
     def gil_term(self, actor: T.Term) -> T.Term:
         """GIL of the actor's current interpreter, read when the statement runs."""
+        return self.gil_of_interp(T.select(self.ref(CUR), (actor,)))
+
+    def gil_of_interp(self, interp: T.Term) -> T.Term:
+        """The GIL id an interpreter term uses (an if-chain over the interpreters)."""
         assert self.interp is not None
-        cur = T.select(self.ref(CUR), (actor,))
         gil_of = dict(self.p.gil_of)
         out: T.Term = T.Lit(gil_of["main"], self.lock_t)
         for i in reversed(self.interp.values):
-            out = T.ite(T.eq(cur, T.Lit(i, self.interp)), T.Lit(gil_of[i], self.lock_t), out)
+            out = T.ite(T.eq(interp, T.Lit(i, self.interp)), T.Lit(gil_of[i], self.lock_t), out)
         return out
 
     def allocator(self, interp: T.Term) -> T.Term:
@@ -678,7 +681,7 @@ class _Exec:
                 assert a is not None
                 cur = T.select(self.cur_value(CUR), (a,))
                 self.fail("tstate", T.eq(cur, NONE), "`detach` with no current thread state", span)
-                self.release(self.gil_for(cur), "gil", span, text)
+                self.release(self.lw.gil_of_interp(cur), "gil", span, text)
                 self.write(PARKED, (a,), cur)
                 self.write(CUR, (a,), NONE)
             case TAttach(span) | _Reattach(span):
@@ -686,7 +689,7 @@ class _Exec:
                 parked = T.select(self.cur_value(PARKED), (a,))
                 self.fail("tstate", T.eq(parked, NONE), "`attach` without an earlier `detach`",
                           span)
-                gil = self.gil_for(parked)
+                gil = self.lw.gil_of_interp(parked)
                 self.write(CUR, (a,), parked)
                 self.write(PARKED, (a,), NONE)
                 self.acquire(gil, "gil", span, text)
@@ -741,16 +744,6 @@ class _Exec:
             self.write(HOLDER, (lk,), T.ite(T.conj(mine, last), NONE, holder))
         else:
             self.write(HOLDER, (lk,), T.ite(mine, NONE, holder))
-
-    def gil_for(self, interp: T.Term) -> T.Term:
-        """The GIL id of an interpreter term (already relative to the store)."""
-        lw = self.lw
-        assert lw.interp is not None
-        gil_of = dict(lw.p.gil_of)
-        out: T.Term = T.Lit(gil_of["main"], lw.lock_t)
-        for i in reversed(lw.interp.values):
-            out = T.ite(T.eq(interp, T.Lit(i, lw.interp)), T.Lit(gil_of[i], lw.lock_t), out)
-        return out
 
     def object_op(self, op: str, obj: str, idx: tuple[T.Term, ...], span: Span, text: str) -> None:
         lw = self.lw
