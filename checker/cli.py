@@ -83,7 +83,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-D", dest="defines", action="append", type=_define, default=[],
                    metavar="NAME=VALUE", help="override a model parameter (repeatable)")
     p.add_argument("--engine", choices=ENGINES, default="auto",
-                   help="auto: explicit search, then BMC for what it could not decide")
+                   help="auto (default): explicit search, then BMC for what it could not "
+                        "decide, then PDR for what is still open")
     p.add_argument("--depth", type=_positive, default=20, help="BMC bound (default 20)")
     p.add_argument("--max-states", type=_positive, default=200_000,
                    help="explicit search limit (default 200000)")
@@ -107,9 +108,11 @@ def parser() -> argparse.ArgumentParser:
                         "obligation, PDR property); unfinished ones are unknown")
     p.add_argument("--json", metavar="FILE", help="write the JSON report to FILE ('-' = stdout)")
     p.add_argument("--certificate", metavar="FILE",
-                   help="save the inductive invariants of PDR proofs to FILE")
+                   help="save the certificates (re-checked inductive invariants) of all "
+                        "proofs to FILE")
     p.add_argument("--show-certificates", action="store_true",
-                   help="print the inductive invariants of PDR proofs")
+                   help="print the certificates (re-checked inductive invariants) of all "
+                        "proofs")
     p.add_argument("--no-color", action="store_true", help="never use colors")
     p.add_argument("--timings", action="store_true", help="print run times")
     p.add_argument("--version", action="version", version=f"speccheck {VERSION}")

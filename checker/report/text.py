@@ -125,6 +125,9 @@ def render_trace(r: PropertyResult) -> list[str]:
 def render_witness(report: ModelReport) -> list[str]:
     if report.witness_of is None:
         return []
+    if report.witness is None and report.coverage is None:
+        return ["", f"witness: `{report.witness_of}` was not searched (only the explicit "
+                "search looks for witnesses: use --engine auto or explicit)"]
     if report.witness is None:
         return ["", f"witness: `{report.witness_of}` never fires in the explored states"]
     trace = report.witness
