@@ -110,6 +110,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--certificate", metavar="FILE",
                    help="save the certificates (re-checked inductive invariants) of all "
                         "proofs to FILE")
+    p.add_argument("--no-certificates", action="store_true",
+                   help="skip mining certificates for explicit proofs (faster; the proofs "
+                        "stand on the exhaustive search alone)")
     p.add_argument("--show-certificates", action="store_true",
                    help="print the certificates (re-checked inductive invariants) of all "
                         "proofs")
@@ -142,7 +145,8 @@ def _main(argv: Sequence[str] | None) -> int:
     options = CheckOptions(engine=args.engine, depth=args.depth, seed=args.seed,
                            only=tuple(args.only), defines=tuple(args.defines),
                            max_states=args.max_states, timeout=args.timeout,
-                           obligation_timeout=args.obligation_timeout, witness=args.witness)
+                           obligation_timeout=args.obligation_timeout, witness=args.witness,
+                           certify=not args.no_certificates)
     color = not args.no_color and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     reports: list[ModelReport] = []
     spec_error = False

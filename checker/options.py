@@ -44,5 +44,7 @@ class CheckOptions:
             args += ["--only", p]
         if self.witness is not None:
             args += ["--witness", self.witness]
+        if not self.certify:
+            args += ["--no-certificates"]
         args += ["--seed", str(self.seed)]
         return args

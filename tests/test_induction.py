@@ -114,7 +114,7 @@ def test_inductive_engines_never_contradict_the_explorer(text: str) -> None:
 
 def test_sweep_matrix_for_extcache(run_cli) -> None:  # type: ignore[no-untyped-def]
     """--sweep prints one row per GIL/LOCK/SWAP configuration and all are as expected."""
-    res = run_cli(["--sweep", "models/extcache.spec"])
+    res = run_cli(["--sweep", "--no-certificates", "models/extcache.spec"])
     assert res.code == 0, res.out + res.err
     assert "sweep over GIL, LOCK, SWAP (8 configurations)" in res.out
     rows = [line for line in res.out.splitlines() if line.startswith(("  shared", "  own"))]
@@ -139,10 +139,12 @@ def test_coverage_and_vacuity(write_model, run_cli) -> None:  # type: ignore[no-
 def test_witness_trace_for_a_step(run_cli) -> None:  # type: ignore[no-untyped-def]
     """--witness prints a shortest replayed trace to the named step, and says so when the
     step cannot fire."""
-    res = run_cli(["--witness", "import_first.15", "-D", "CHECK=false", "-D", "OBMALLOC=legacy",
-                   "models/extcache_313.spec"])
+    res = run_cli(["--witness", "import_first.15", "--no-certificates", "-D", "CHECK=false",
+                   "-D", "OBMALLOC=legacy", "models/extcache_313.spec"])
     assert "witness: `import_first.15` fires after 14 steps" in res.out
-    res = run_cli(["--witness", "import_first.15", "models/extcache_313.spec"])
+    assert "certificate of" not in res.out  # --no-certificates skips the mining
+    res = run_cli(["--witness", "import_first.15", "--no-certificates",
+                   "models/extcache_313.spec"])
     assert "witness: `import_first.15` never fires" in res.out
 
 
