@@ -140,7 +140,7 @@ LIMIT_WORDS = ("deadline", "time limit", "timeout", "timed out")
 
 
 def run_speccheck(cmd: list[str], w: Workload, interps: int, threads: int, engine: str,
-                  timeout: float, max_states: int) -> Cell:
+                  timeout: float, max_states: int, extra: list[str] = ()) -> Cell:
     cell = Cell(w.key, interps, threads, engine)
     args = [*cmd, w.spec, "-D", f"INTERPS={interps}", "-D", f"THREADS={threads}"]
     for d in w.defines:
@@ -149,12 +149,14 @@ def run_speccheck(cmd: list[str], w: Workload, interps: int, threads: int, engin
              "--max-states", str(max_states)]
     if w.unsafe:
         args += ["--only", "R1"]
+    args += list(extra)
     hard = 2 * timeout + 10
     start, cpu = time.perf_counter(), child_cpu()
     try:
         proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=hard)
     except subprocess.TimeoutExpired:
         cell.seconds = time.perf_counter() - start
+        cell.cpu_seconds = child_cpu() - cpu
         cell.verdict = f"unknown (killed after {hard:g}s: --timeout {timeout:g} not honoured)"
         cell.hit_limit = True
         return cell
@@ -458,7 +460,8 @@ def sweep(args: argparse.Namespace) -> int:
                     if tool == "spin":
                         c = run_spin(w, i, t, args.timeout)
                     else:
-                        c = run_speccheck(cmd, w, i, t, tool, args.timeout, args.max_states)
+                        c = run_speccheck(cmd, w, i, t, tool, args.timeout, args.max_states,
+                                          args.extra.split())
                     cells.append(c)
                     if c.hit_limit:
                         limits.setdefault(key, []).append((i, t))
@@ -485,6 +488,8 @@ def sweep(args: argparse.Namespace) -> int:
                    f"{' --only R1' if w.unsafe else ''} vs `promela/{w.pml}`"
                    + (" " + " ".join(f"-D{d}" for d in w.pml_defines) if w.pml_defines else "")
                    + (" -DONLY_R1, pan -E" if w.unsafe else ""))
+    if args.extra:
+        out += ["", f"Every speccheck run also had `{args.extra}`."]
     out += ["", "### Summary: fastest final verdict per instance", "",
             summary(cells, engines, args.timeout), "",
             "### Every engine", "", table(cells, engines), "",
@@ -580,6 +585,8 @@ def main() -> int:
                    help="comma-separated: " + ",".join(w.key for w in WORKLOADS))
     p.add_argument("--max-states", type=int, default=10_000_000,
                    help="speccheck --max-states (default 10000000: the time limit decides)")
+    p.add_argument("--extra", default="", metavar="ARGS",
+                   help="more speccheck options for every run, e.g. '--no-certificates'")
     p.add_argument("--no-spin", action="store_true", help="do not run SPIN")
     p.add_argument("--speccheck", default=None,
                    help="command to run speccheck (default: this checkout, "
