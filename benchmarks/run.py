@@ -319,6 +319,8 @@ def fmt_verdict(c: Cell) -> str:
 def ratio(a: float | None, b: float | None, a_cell: Cell, b_cell: Cell | None) -> str:
     if a is None or b is None or b <= 0 or a_cell.skipped or b_cell is None or b_cell.skipped:
         return "—"
+    if not (decisive(a_cell) or a_cell.hit_limit) or not (decisive(b_cell) or b_cell.hit_limit):
+        return "—"  # a bounded or inconclusive answer is not comparable with a final one
     r = a / b
     mark = ""
     if a_cell.hit_limit or b_cell.hit_limit:
@@ -474,13 +476,26 @@ def sweep(args: argparse.Namespace) -> int:
     load_after = os.getloadavg()
     wall = sum(c.seconds or 0 for c in cells if c.tool != "spin")
     cpu = sum(c.cpu_seconds or 0 for c in cells if c.tool != "spin")
-    out = ["## Machine", "", *machine(cmd),
-           f"- load average (1, 5, 15 min) before the sweep: "
-           f"{', '.join(f'{x:.2f}' for x in load_before)}; after: "
-           f"{', '.join(f'{x:.2f}' for x in load_after)}; speccheck runs used "
-           f"{cpu:.0f}s CPU in {wall:.0f}s wall",
-           "",
-           f"## Results (per-run limit {args.timeout:g}s, sweep took {elapsed:.0f}s)", "",
+    header = [*machine(cmd),
+              f"- load average (1, 5, 15 min) before the sweep: "
+              f"{', '.join(f'{x:.2f}' for x in load_before)}; after: "
+              f"{', '.join(f'{x:.2f}' for x in load_after)}; speccheck runs used "
+              f"{cpu:.0f}s CPU in {wall:.0f}s wall"]
+    run = {"header": header, "timeout": args.timeout, "elapsed": elapsed,
+           "engines": engines, "workloads": [w.key for w in workloads], "extra": args.extra,
+           "cells": [asdict(c) for c in cells]}
+    if args.json:
+        Path(args.json).write_text(json.dumps(run, indent=1, ensure_ascii=False) + "\n")
+    return emit(run, args.markdown)
+
+
+def emit(run: dict, markdown: str | None) -> int:
+    """Print (and save) the report of a sweep, from its measurements."""
+    cells = [Cell(**c) for c in run["cells"]]
+    engines, timeout = run["engines"], run["timeout"]
+    workloads = [w for w in WORKLOADS if w.key in run["workloads"]]
+    out = ["## Machine", "", *run["header"], "",
+           f"## Results (per-run limit {timeout:g}s, sweep took {run['elapsed']:.0f}s)", "",
            "Workloads:", ""]
     for w in workloads:
         defs = " ".join(f"-D {d}" for d in w.defines)
@@ -488,23 +503,23 @@ def sweep(args: argparse.Namespace) -> int:
                    f"{' --only R1' if w.unsafe else ''} vs `promela/{w.pml}`"
                    + (" " + " ".join(f"-D{d}" for d in w.pml_defines) if w.pml_defines else "")
                    + (" -DONLY_R1, pan -E" if w.unsafe else ""))
-    if args.extra:
-        out += ["", f"Every speccheck run also had `{args.extra}`."]
+    if run.get("extra"):
+        out += ["", f"Every speccheck run also had `{run['extra']}`."]
     out += ["", "### Summary: fastest final verdict per instance", "",
-            summary(cells, engines, args.timeout), "",
+            summary(cells, engines, timeout), "",
             "### Every engine", "", table(cells, engines), "",
             "Times are wall-clock seconds, with CPU seconds (user + system) in parentheses "
-            "when they differ by more than 10%: the machine was shared. "
+            "when they differ by more than 10% (a shared machine). "
             "⏱ = hit the per-run time limit. ÷ pan = speccheck time / SPIN pan time; "
-            "÷ total = speccheck time / SPIN (spin -a + gcc + pan) time; ≥/≤ = one side "
-            "was stopped by the limit, so the true ratio is at least/at most this; "
-            "~ = both were stopped."]
+            "÷ total = speccheck time / SPIN (spin -a + gcc + pan) time. A ratio is given "
+            "only when both sides reached a final verdict (all proved, or the violation "
+            "found) or were stopped by the limit: ≥/≤ = one side was stopped, so the true "
+            "ratio is at least/at most this; ~ = both were stopped. Bounded (`no violation "
+            "up to depth k`) and other `unknown` results get no ratio."]
     text = "\n".join(out) + "\n"
     print(text)
-    if args.json:
-        Path(args.json).write_text(json.dumps([asdict(c) for c in cells], indent=1) + "\n")
-    if args.markdown:
-        Path(args.markdown).write_text(text)
+    if markdown:
+        Path(markdown).write_text(text)
     return 0
 
 
@@ -593,12 +608,17 @@ def main() -> int:
                    "`python -m checker.cli`)")
     p.add_argument("--json", metavar="FILE", help="also write every measurement as JSON")
     p.add_argument("--markdown", metavar="FILE", help="also write the report to FILE")
+    p.add_argument("--render", metavar="FILE",
+                   help="print the report of a sweep saved with --json, without running "
+                   "anything")
     p.add_argument("--validate", action="store_true",
                    help="compare reachable-state counts of the .spec and Promela models")
     args = p.parse_args()
     if args.quick:
         args.interps, args.threads = "2-3", "2"
         args.timeout = min(args.timeout, 20.0)
+    if args.render:
+        return emit(json.loads(Path(args.render).read_text()), args.markdown)
     if args.validate:
         return validate(args)
     return sweep(args)
