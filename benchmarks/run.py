@@ -36,8 +36,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMELA = ROOT / "benchmarks" / "promela"
@@ -101,14 +103,14 @@ def available_engines(cmd: list[str]) -> list[str]:
     return [e.strip() for e in m.group(1).split(",") if e.strip()]
 
 
-def summarize(results: list[dict]) -> tuple[str, int | None]:
+def summarize(results: list[dict[str, Any]]) -> tuple[str, int | None]:
     """One honest phrase for a run's results, and the depth to show."""
     violated = [r for r in results if r["verdict"] == "violated"]
     if violated and len(violated) == len(results):
         depth = min(r["depth"] for r in violated if r["depth"] is not None)
         names = ", ".join(r["name"] for r in violated)
         return f"violated ({names})", depth
-    groups: dict[str, list[dict]] = {}
+    groups: dict[str, list[dict[str, Any]]] = {}
     for r in results:
         groups.setdefault(r["verdict"], []).append(r)
     parts = []
@@ -140,7 +142,7 @@ LIMIT_WORDS = ("deadline", "time limit", "timeout", "timed out")
 
 
 def run_speccheck(cmd: list[str], w: Workload, interps: int, threads: int, engine: str,
-                  timeout: float, max_states: int, extra: list[str] = ()) -> Cell:
+                  timeout: float, max_states: int, extra: Sequence[str] = ()) -> Cell:
     cell = Cell(w.key, interps, threads, engine)
     args = [*cmd, w.spec, "-D", f"INTERPS={interps}", "-D", f"THREADS={threads}"]
     for d in w.defines:
@@ -195,8 +197,8 @@ def spin_available() -> bool:
     return shutil.which("spin") is not None and shutil.which("gcc") is not None
 
 
-def compile_spin(pml: str, defines: list[str], workdir: Path, extra_spin: list[str] = (),
-                 extra_cc: list[str] = ()) -> tuple[Path | None, float, str]:
+def compile_spin(pml: str, defines: list[str], workdir: Path, extra_spin: Sequence[str] = (),
+                 extra_cc: Sequence[str] = ()) -> tuple[Path | None, float, str]:
     src = PROMELA / pml
     shutil.copy(src, workdir / pml)
     start = time.perf_counter()
@@ -211,8 +213,8 @@ def compile_spin(pml: str, defines: list[str], workdir: Path, extra_spin: list[s
     return workdir / "pan", time.perf_counter() - start, ""
 
 
-def parse_pan(out: str) -> dict:
-    info: dict = {"errors": None, "states": None, "depth": None, "what": None,
+def parse_pan(out: str) -> dict[str, Any]:
+    info: dict[str, Any] = {"errors": None, "states": None, "depth": None, "what": None,
                   "incomplete": []}
     m = re.search(r"errors:\s*(\d+)", out)
     if m:
@@ -395,10 +397,10 @@ def summary(cells: list[Cell], engines: list[str], timeout: float) -> str:
 
 
 def machine(cmd: list[str]) -> list[str]:
-    def run(args: list[str], **kw) -> str:
+    def run(args: list[str], **kw: Any) -> str:
         try:
             p = subprocess.run(args, capture_output=True, text=True, timeout=120, **kw)
-            return (p.stdout + p.stderr).strip()
+            return str(p.stdout + p.stderr).strip()
         except (OSError, subprocess.TimeoutExpired):
             return "not available"
     z3v = run([sys.executable, "-c", "import z3; print(z3.get_version_string())"])
@@ -489,7 +491,7 @@ def sweep(args: argparse.Namespace) -> int:
     return emit(run, args.markdown)
 
 
-def emit(run: dict, markdown: str | None) -> int:
+def emit(run: dict[str, Any], markdown: str | None) -> int:
     """Print (and save) the report of a sweep, from its measurements."""
     cells = [Cell(**c) for c in run["cells"]]
     engines, timeout = run["engines"], run["timeout"]
