@@ -76,8 +76,9 @@ def check_with_coverage(ts: TransitionSystem, options: CheckOptions
         results.update(found)
         if options.certify and stats.exhausted:
             explicit_proofs = [p for p in props if found[p.name].verdict is Verdict.PROVED]
+            left = None if deadline is None else max(0.001, deadline - time.monotonic())
             mined, certs = mine(ts, explicit_proofs, stats.reachable, deadline=deadline,
-                                timeout_ms=options.solver_timeout_ms(None))
+                                timeout_ms=options.solver_timeout_ms(left))
             for name, cert in certs.items():
                 mined_for = results[name]
                 results[name] = replace(mined_for, certificate=cert, reason=(

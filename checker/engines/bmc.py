@@ -41,6 +41,9 @@ def bmc(ts: TransitionSystem, props: list[Property], *, depth: int, seed: int = 
             break
         still: list[Property] = []
         for p in pending:
+            if deadline is not None:  # no single query may run past the overall limit
+                left = int((deadline - time.monotonic()) * 1000)
+                solver.set("timeout", max(1, min(left, timeout_ms or left)))
             solver.push()
             candidates = []
             if p.formula is not None:
