@@ -16,6 +16,7 @@ import z3
 
 from checker.encode import NONE_CODE, Encoder
 from checker.ir import Property, TransitionSystem
+from checker.limits import expired, limit
 from checker.report.cells import cell_name
 from spec.sorts import EnumT, MapT, OptionT, Type, map_keys
 
@@ -34,7 +35,8 @@ def parse(ts: TransitionSystem, enc: Encoder, smt: str) -> Any:
 
 
 def recheck(ts: TransitionSystem, prop: Property, smt: str,
-            timeout_ms: int | None = None) -> tuple[bool, str]:
+            timeout_ms: int | None = None, deadline: float | None = None
+            ) -> tuple[bool, str]:
     """(ok, which obligation failed or could not be decided)."""
     ctx = z3.Context()
     enc = Encoder(ts, ctx, ints=True)
@@ -44,8 +46,6 @@ def recheck(ts: TransitionSystem, prop: Property, smt: str,
         return False, f"unreadable certificate: {exc}"
     inv1 = z3.substitute(inv0, *zip(enc.flat(0), enc.flat(1), strict=True))
     solver = z3.Solver(ctx=ctx)
-    if timeout_ms:
-        solver.set("timeout", timeout_ms)
     obligations = [
         ("initiation", z3.And(enc.domains(0), enc.init(), z3.Not(inv0))),
         ("consecution", z3.And(enc.domains(0), inv0, enc.transition(0), enc.domains(1),
@@ -53,6 +53,9 @@ def recheck(ts: TransitionSystem, prop: Property, smt: str,
         ("implies the property", z3.And(enc.domains(0), inv0, enc.bad(prop, 0))),
     ]
     for name, query in obligations:
+        if expired(deadline):
+            return False, f"{name}: unknown"
+        limit(solver, timeout_ms, deadline)
         solver.push()
         solver.add(query)
         outcome = solver.check()

@@ -17,6 +17,7 @@ from checker.engines.induction import induction, kinduction
 from checker.engines.mining import mine
 from checker.engines.pdr import pdr
 from checker.ir import Property, TransitionSystem
+from checker.limits import expired
 from checker.lower import lower
 from checker.options import CheckOptions
 from checker.replay import validate, validate_steps
@@ -53,7 +54,8 @@ def check_transition_system(ts: TransitionSystem, options: CheckOptions
     return results, states
 
 
-def check_with_coverage(ts: TransitionSystem, options: CheckOptions
+def check_with_coverage(ts: TransitionSystem, options: CheckOptions,
+                        start: float | None = None
                         ) -> tuple[list[PropertyResult], int | None, Coverage | None,
                                    Trace | None]:
     props = select(ts, options.only)
@@ -65,7 +67,9 @@ def check_with_coverage(ts: TransitionSystem, options: CheckOptions
                                     "routine", None, hint=codes.did_you_mean(
                                         options.witness, [a.id for a in ts.actions]
                                         + [a.routine for a in ts.actions]))])
-    deadline = time.monotonic() + options.timeout if options.timeout else None
+    # --timeout counts from `start` (when the model began loading), not from here
+    begin = time.monotonic() if start is None else start
+    deadline = begin + options.timeout if options.timeout else None
     results: dict[str, PropertyResult] = {}
     states: int | None = None
     if options.engine in ("auto", "explicit"):
@@ -93,12 +97,21 @@ def check_with_coverage(ts: TransitionSystem, options: CheckOptions
                 if budget <= 0:
                     break
                 helped = pdr(ts, [p], seed=options.seed, timeout_ms=int(budget * 1000),
-                             background=mined)[p.name]
+                             deadline=deadline, background=mined)[p.name]
+                prior = results[p.name]
                 if helped.verdict is Verdict.PROVED and helped.certificate is not None:
-                    prior = results[p.name]
                     results[p.name] = replace(prior, certificate=helped.certificate, reason=(
                         f"{prior.reason}; certificate by PDR from the mined invariant, "
                         "re-checked"))
+                else:  # the explicit proof stands; say why it has no certificate
+                    results[p.name] = replace(prior, reason=(
+                        f"{prior.reason}; no certificate ({helped.reason})"))
+            if expired(deadline):
+                for p in explicit_proofs:
+                    prior = results[p.name]
+                    if prior.certificate is None and "no certificate" not in (prior.reason or ""):
+                        results[p.name] = replace(prior, reason=(
+                            f"{prior.reason}; no certificate: the time limit was reached"))
         dead = tuple((a.id, a.text, a.span.line_col()[0] if a.span.source.text else None)
                      for a in ts.actions if a.id not in stats.fired)
         coverage = Coverage(len(ts.actions), dead, stats.vacuous, stats.exhausted)
@@ -150,7 +163,7 @@ def check_file(path: str, options: CheckOptions) -> ModelReport:
     start = time.monotonic()
     model = load_file(path)
     ts = build(model, options)
-    results, states, coverage, witness = check_with_coverage(ts, options)
+    results, states, coverage, witness = check_with_coverage(ts, options, start)
     replay = shlex.join(["speccheck", path, *options.replay_args()])
     return ModelReport(path, ts.name, ts.params, tuple(results), replay, states,
                        time.monotonic() - start, coverage, options.witness, witness)

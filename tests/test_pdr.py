@@ -425,8 +425,8 @@ def test_failed_recheck_is_an_internal_error(monkeypatch, write_model, run_cli):
     exits 70 instead of reporting `proved`."""
     import checker.engines.pdr as pdr_module
 
-    def tampered(ts, prop, smt, timeout_ms=None):
-        return recheck(ts, prop, "true", timeout_ms)
+    def tampered(ts, prop, smt, timeout_ms=None, deadline=None):
+        return recheck(ts, prop, "true", timeout_ms, deadline)
 
     monkeypatch.setattr(pdr_module, "recheck", tampered)
     ts = ts_of(STRENGTHEN)

@@ -23,7 +23,6 @@ constraints), P holds at every depth.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import z3
@@ -31,6 +30,7 @@ import z3
 from checker.encode import Encoder
 from checker.engines.bmc import bmc
 from checker.ir import Property, TransitionSystem
+from checker.limits import expired, limit
 from checker.replay import validate_cti
 from checker.results import PropertyResult, Step, Trace, Verdict
 from checker.traces import make_step, make_trace
@@ -46,8 +46,6 @@ def induction(ts: TransitionSystem, props: list[Property], *, seed: int = 0,
     enc = Encoder(ts, ctx)
     solver = z3.Solver(ctx=ctx)
     solver.set("random_seed", seed)
-    if timeout_ms:
-        solver.set("timeout", timeout_ms)
     # every property of the model is a conjunct; the selected ones get results
     conjuncts = list(ts.properties)
     results: dict[str, PropertyResult] = {}
@@ -58,6 +56,11 @@ def induction(ts: TransitionSystem, props: list[Property], *, seed: int = 0,
 
     # initiation
     for p in list(active):
+        if expired(deadline):
+            active.remove(p)
+            results[p.name] = _unknown(p, "time limit reached during initiation checks")
+            continue
+        limit(solver, timeout_ms, deadline)
         solver.push()
         solver.add(enc.domains(0), enc.init(), enc.bad(p, 0))
         outcome = solver.check()
@@ -74,11 +77,13 @@ def induction(ts: TransitionSystem, props: list[Property], *, seed: int = 0,
     changed = True
     while changed and active:
         changed = False
-        if deadline is not None and time.monotonic() > deadline:
-            for p in active:
-                results[p.name] = _unknown(p, "time limit reached during consecution checks")
-            return _finish(results, props)
         for p in list(active):
+            if expired(deadline):  # undecided; CTIs already found are still shown
+                for q in active:
+                    results[q.name] = _unknown(q, "time limit reached during consecution checks")
+                active = []
+                break
+            limit(solver, timeout_ms, deadline)
             solver.push()
             solver.add(*base, *[good0[q.name] for q in active], bad1[p.name])
             outcome = solver.check()
@@ -153,16 +158,15 @@ def _kind_one(ts: TransitionSystem, p: Property, max_k: int, seed: int,
     enc = Encoder(ts, ctx)
     solver = z3.Solver(ctx=ctx)
     solver.set("random_seed", seed)
-    if timeout_ms:
-        solver.set("timeout", timeout_ms)
     solver.add(enc.domains(0))
     for k in range(1, max_k + 1):
-        if deadline is not None and time.monotonic() > deadline:
+        if expired(deadline):
             return _unknown(p, f"time limit reached at k={k}", ENGINE_KIND)
         # path s0..sk: the property holds in s0..s(k-1); all states distinct
         solver.add(enc.domains(k), enc.transition(k - 1), z3.Not(enc.bad(p, k - 1)))
         for j in range(k):
             solver.add(_distinct(enc, j, k))
+        limit(solver, timeout_ms, deadline)
         solver.push()
         solver.add(enc.bad(p, k))
         outcome = solver.check()

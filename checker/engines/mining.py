@@ -14,7 +14,6 @@ without a certificate.
 from __future__ import annotations
 
 import itertools
-import time
 from typing import Any
 
 import z3
@@ -23,11 +22,16 @@ from checker.certificate import recheck, render
 from checker.encode import Encoder
 from checker.evaluate import State
 from checker.ir import Property, TransitionSystem
+from checker.limits import expired, limit
 from checker.results import Certificate
 from spec.program import CUR, PC, SAVED
 from spec.sorts import MapT, Type, Value, map_keys
 
 MAX_PAIRS = 4000
+
+
+class _OutOfTime(Exception):
+    """The deadline passed while candidates were being built (pure Python, no solver)."""
 
 
 def columns(ts: TransitionSystem, states: tuple[State, ...]
@@ -96,6 +100,8 @@ def mine(ts: TransitionSystem, props: list[Property], states: tuple[State, ...],
             for c in varying:
                 if c in parts:
                     continue
+                if expired(deadline):
+                    raise _OutOfTime
                 together = set(zip(context, cols[c][1], strict=True))
                 unseen = [(x, y) for x in sorted(known, key=repr)
                           for y in sorted(seen[c], key=repr) if (x, y) not in together]
@@ -104,6 +110,8 @@ def mine(ts: TransitionSystem, props: list[Property], states: tuple[State, ...],
                         *[eq(cells[i], xi, cols[i][0]) for i, xi in zip(parts, x, strict=True)],
                         eq(cells[c], y, cols[c][0]))) for x, y in unseen]))
         for a, b in pairs:
+            if expired(deadline):
+                raise _OutOfTime
             both = set(zip(cols[a][1], cols[b][1], strict=True))
             missing = [(x, y) for x in sorted(seen[a], key=repr) for y in sorted(seen[b], key=repr)
                        if (x, y) not in both]
@@ -116,16 +124,15 @@ def mine(ts: TransitionSystem, props: list[Property], states: tuple[State, ...],
     def attempt(triples: bool) -> tuple[str | None, dict[str, Certificate]]:
         pre, post = candidates(cells0, triples), candidates(cells1, triples)
         solver = z3.Solver(ctx=ctx)
-        if timeout_ms:
-            solver.set("timeout", timeout_ms)
         solver.add(enc.domains(0), enc.domains(1), enc.transition(0))
         guards = [z3.Bool(f"c{i}", ctx) for i in range(len(pre))]
         for g, c in zip(guards, pre, strict=True):
             solver.add(z3.Implies(g, c))
         active = list(range(len(pre)))
         while active:  # Houdini: drop what a step from the conjunction can break
-            if deadline is not None and time.monotonic() > deadline:
+            if expired(deadline):
                 return None, {}
+            limit(solver, timeout_ms, deadline)
             solver.push()
             solver.add(z3.Or(*[z3.Not(post[i]) for i in active]))
             outcome = solver.check(*[guards[i] for i in active])
@@ -143,6 +150,7 @@ def mine(ts: TransitionSystem, props: list[Property], states: tuple[State, ...],
             active = [i for i in active if i not in broken]
         invariant = z3.And(*[pre[i] for i in active]) if active else z3.BoolVal(True, ctx)
         check_init = z3.Solver(ctx=ctx)
+        limit(check_init, timeout_ms, deadline)
         check_init.add(enc.domains(0), enc.init(), z3.Not(invariant))
         if check_init.check() != z3.unsat:  # every initial state was explored, so this holds
             return None, {}
@@ -150,21 +158,30 @@ def mine(ts: TransitionSystem, props: list[Property], states: tuple[State, ...],
         smt = invariant.sexpr()
         out: dict[str, Certificate] = {}
         for p in props:
+            if expired(deadline):
+                break
+            limit(solver, timeout_ms, deadline)
             solver.push()
             solver.add(*[pre[i] for i in active], enc.bad(p, 0))
             implied = solver.check() == z3.unsat
             solver.pop()
             if not implied:
                 continue
-            ok, _ = recheck(ts, p, smt, timeout_ms)
+            ok, _ = recheck(ts, p, smt, timeout_ms, deadline)
             if ok:
                 out[p.name] = Certificate(p.name, smt, text, size)
         return smt, out
 
     # value pairs first; a thread's (pc, cur) against each cell only when needed
-    smt, certs = attempt(False)
-    if len(certs) < len(props):
-        more_smt, more = attempt(True)
+    try:
+        smt, certs = attempt(False)
+    except _OutOfTime:
+        return None, {}
+    if len(certs) < len(props) and not expired(deadline):
+        try:
+            more_smt, more = attempt(True)
+        except _OutOfTime:
+            return smt, certs
         if len(more) > len(certs):
             return more_smt, more
     return smt, certs

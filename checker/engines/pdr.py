@@ -19,6 +19,7 @@ from checker.certificate import CertificateError, parse, recheck, render
 from checker.encode import Encoder
 from checker.engines.bmc import bmc
 from checker.ir import Property, TransitionSystem
+from checker.limits import limit
 from checker.results import Certificate, PropertyResult, Verdict
 
 ENGINE = "pdr"
@@ -63,9 +64,10 @@ def _one(ts: TransitionSystem, p: Property, seed: int, timeout_ms: int | None,
                                         z3.BoolVal(False, ctx))))
     start = time.monotonic()
     trivial = z3.Solver(ctx=ctx)
+    limit(trivial, timeout_ms, deadline)
     trivial.add(enc.domains(0), enc.bad(p, 0))
     if trivial.check() == z3.unsat:  # no state at all is bad: `true` is the invariant
-        return _proved(ts, p, enc, z3.BoolVal(True, ctx), timeout_ms, 0.0)
+        return _proved(ts, p, enc, z3.BoolVal(True, ctx), timeout_ms, 0.0, deadline)
     outcome = solver.check()
     spent = time.monotonic() - start
     if outcome == z3.sat:
@@ -81,7 +83,7 @@ def _one(ts: TransitionSystem, p: Property, seed: int, timeout_ms: int | None,
             formula = z3.substitute_vars(body, *s0)
         if background:
             formula = z3.And(formula, known)
-        return _proved(ts, p, enc, formula, timeout_ms, spent)
+        return _proved(ts, p, enc, formula, timeout_ms, spent, deadline)
     if outcome == z3.unsat:  # a bad state is reachable: find the shortest trace
         found = bmc(ts, [p], depth=trace_depth, seed=seed, deadline=deadline)[p.name]
         if found.verdict is Verdict.VIOLATED:
@@ -95,7 +97,7 @@ def _one(ts: TransitionSystem, p: Property, seed: int, timeout_ms: int | None,
 
 
 def _proved(ts: TransitionSystem, p: Property, enc: Encoder, formula: z3.ExprRef,
-            timeout_ms: int | None, spent: float) -> PropertyResult:
+            timeout_ms: int | None, spent: float, deadline: float | None) -> PropertyResult:
     """Re-check a candidate invariant; `proved` only if every obligation is unsat."""
     if _quantified(formula):  # Spacer may answer with existentials: eliminate them
         goal = z3.Goal(ctx=enc.ctx)
@@ -107,7 +109,7 @@ def _proved(ts: TransitionSystem, p: Property, enc: Encoder, formula: z3.ExprRef
                                   "could not be eliminated; no certificate")
         formula = reduced
     smt = formula.sexpr()
-    ok, why = recheck(ts, p, smt, timeout_ms)
+    ok, why = recheck(ts, p, smt, timeout_ms, deadline)
     if not ok and why.endswith(": unknown"):  # the re-check ran out of time: no verdict
         return PropertyResult(p.name, p.kind, p.description, Verdict.UNKNOWN, ENGINE,
                               p.expected, reason=f"PDR: certificate found but its re-check "
