@@ -8,6 +8,7 @@ stops within one short query of it and reports ``unknown``.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 # z3 treats a timeout of 0 as "no limit": the smallest limit we hand out is 1 ms
 MIN_MS = 1
@@ -30,3 +31,22 @@ def limit(solver: object, timeout_ms: int | None, deadline: float | None) -> Non
     ms = query_ms(timeout_ms, deadline)
     if ms is not None:
         solver.set("timeout", ms)  # type: ignore[attr-defined]
+
+
+def trusted_model(solver: Any) -> Any:
+    """The solver's model if it satisfies every assertion, else None.
+
+    A query interrupted by its time limit just after deciding `sat` can leave
+    an incomplete model (z3 stops converting it back through its
+    preprocessing); a trace decoded from it would not replay. Such an answer
+    is treated like `unknown`.
+    """
+    import z3  # local: this module is otherwise free of z3
+
+    assert isinstance(solver, z3.Solver)
+    try:
+        model = solver.model()
+        ok = all(z3.is_true(model.eval(a, model_completion=True)) for a in solver.assertions())
+    except z3.Z3Exception:
+        return None
+    return model if ok else None

@@ -16,6 +16,7 @@ import z3
 
 from checker.encode import Encoder
 from checker.ir import Property, TransitionSystem
+from checker.limits import trusted_model
 from checker.replay import validate
 from checker.results import PropertyResult, Step, Trace, Verdict
 from checker.traces import describe_deadlock, make_step, make_trace
@@ -52,8 +53,11 @@ def bmc(ts: TransitionSystem, props: list[Property], *, depth: int, seed: int = 
                 candidates = enc.failures(p, k)
                 solver.add(enc.disj([c for _, _, c in candidates]))
             outcome = solver.check()
+            model = trusted_model(solver) if outcome == z3.sat else None
+            if outcome == z3.sat and model is None:  # interrupted while building the model
+                outcome = z3.unknown
             if outcome == z3.sat:
-                trace = _decode(ts, enc, solver.model(), k, p, candidates)
+                trace = _decode(ts, enc, model, k, p, candidates)
                 validate(ts, trace, p)  # raises ReplayError: an internal error, never a result
                 last = trace.steps[-1] if p.formula is None else None
                 results[p.name] = PropertyResult(
@@ -66,7 +70,8 @@ def bmc(ts: TransitionSystem, props: list[Property], *, depth: int, seed: int = 
             elif outcome == z3.unknown:
                 results[p.name] = PropertyResult(
                     p.name, p.kind, p.description, Verdict.UNKNOWN, ENGINE, p.expected,
-                    depth=k, reason=f"solver: {solver.reason_unknown()} at depth {k}")
+                    depth=k, reason=f"solver: {solver.reason_unknown() or 'incomplete model'} "
+                                    f"at depth {k}")
             else:
                 still.append(p)
             solver.pop()

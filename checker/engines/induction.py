@@ -30,7 +30,7 @@ import z3
 from checker.encode import Encoder
 from checker.engines.bmc import bmc
 from checker.ir import Property, TransitionSystem
-from checker.limits import expired, limit
+from checker.limits import expired, limit, trusted_model
 from checker.replay import validate_cti
 from checker.results import PropertyResult, Step, Trace, Verdict
 from checker.traces import make_step, make_trace
@@ -87,15 +87,19 @@ def induction(ts: TransitionSystem, props: list[Property], *, seed: int = 0,
             solver.push()
             solver.add(*base, *[good0[q.name] for q in active], bad1[p.name])
             outcome = solver.check()
+            model = trusted_model(solver) if outcome == z3.sat else None
+            if outcome == z3.sat and model is None:  # interrupted while building the model
+                outcome = z3.unknown
             if outcome == z3.sat:
                 assumed = tuple(q.name for q in active)
-                cti = _decode_cti(ts, enc, solver.model(), p)
+                cti = _decode_cti(ts, enc, model, p)
                 validate_cti(ts, cti, [ts.property(n) for n in assumed], p)
                 ctis[p.name] = (cti, assumed)
                 active.remove(p)
                 changed = True
             elif outcome == z3.unknown:
-                results[p.name] = _unknown(p, f"consecution: {solver.reason_unknown()}")
+                results[p.name] = _unknown(
+                    p, f"consecution: {solver.reason_unknown() or 'incomplete model'}")
                 active.remove(p)
                 changed = True
             solver.pop()
