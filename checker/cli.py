@@ -8,20 +8,29 @@ The only module that prints or exits. Exit codes are ``checker.results.ExitCode`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import shutil
 import sys
+import threading
+import time
 import traceback
 from collections.abc import Sequence
 
+from checker.batch import FilePlan, plan_file, select_shard
+from checker.cache import Cache, CacheDirError
+from checker.discover import discover
 from checker.options import ENGINES, CheckOptions
-from checker.report import text, to_json
+from checker.outcomes import FileOutcome, RunInfo, Shard
+from checker.progress import Board, Event
+from checker.report import junit, sarif, summary, text, to_json
 from checker.results import ExitCode, ModelReport, exit_code
-from checker.run import check_file
-from checker.sweep import declared_sweep, render_matrix, sweep_file
-from spec.diagnostics import SpecError
+from checker.sweep import render_matrix
+from checker.workers import WorkerDied, execute
 from spec.diagnostics import render as render_diagnostic
 
 VERSION = "0.1.0"
+DEFAULT_CACHE = ".speccheck-cache"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -79,7 +88,8 @@ def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="speccheck", description="Check models of CPython's import state: R1 "
                 "(shared state under a global lock), R2 (owner-current free/resize), lock "
                 "sanity, deadlock freedom, and the model's own invariants.")
-    p.add_argument("files", nargs="+", metavar="FILE", help="model files (.spec)")
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help="model files (.spec), or directories to search for them")
     p.add_argument("-D", dest="defines", action="append", type=_define, default=[],
                    metavar="NAME=VALUE", help="override a model parameter (repeatable)")
     p.add_argument("--engine", choices=ENGINES, default="auto",
@@ -107,6 +117,25 @@ def parser() -> argparse.ArgumentParser:
                    help="time limit for each solver query (BMC depth, induction "
                         "obligation, PDR property); unfinished ones are unknown")
     p.add_argument("--json", metavar="FILE", help="write the JSON report to FILE ('-' = stdout)")
+    p.add_argument("--junit", metavar="FILE",
+                   help="write JUnit XML to FILE: one test case per property and configuration")
+    p.add_argument("--sarif", metavar="FILE",
+                   help="write SARIF 2.1.0 to FILE: unexpected violations at the violated "
+                        "check, with the trace as a code flow")
+    p.add_argument("-j", "--jobs", type=_jobs, default=1, metavar="N",
+                   help="check N configurations at once in worker processes ('auto': one "
+                        "per CPU); the output is the same as with -j 1")
+    p.add_argument("--shard", type=_shard, default=None, metavar="I/N",
+                   help="check only the I-th of N stable slices of the run (for CI matrices)")
+    p.add_argument("--cache-dir", metavar="DIR",
+                   help=f"result cache directory (default {DEFAULT_CACHE} when checking a "
+                        "directory or several files)")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    p.add_argument("--recheck-cached", action="store_true",
+                   help="re-validate cached proofs through their certificates (cached "
+                        "counterexamples are always replayed)")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress line on standard error (shown only on a terminal)")
     p.add_argument("--certificate", metavar="FILE",
                    help="save the certificates (re-checked inductive invariants) of all "
                         "proofs to FILE")
@@ -120,6 +149,135 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--timings", action="store_true", help="print run times")
     p.add_argument("--version", action="version", version=f"speccheck {VERSION}")
     return p
+
+
+def _jobs(text_: str) -> int:
+    if text_ == "auto":
+        return max(1, os.cpu_count() or 1)
+    try:
+        n = int(text_)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'auto', got {text_!r}") from None
+    if not 1 <= n <= 256:
+        raise argparse.ArgumentTypeError(f"{n} is not between 1 and 256")
+    return n
+
+
+def _shard(text_: str) -> Shard:
+    index, _, count = text_.partition("/")
+    if not (index.isdigit() and count.isdigit()):
+        raise argparse.ArgumentTypeError(f"expected I/N such as 1/4, got {text_!r}")
+    shard = Shard(int(index), int(count))
+    if not 1 <= shard.index <= shard.count <= 10_000:
+        raise argparse.ArgumentTypeError(f"{text_}: I must be between 1 and N (N <= 10000)")
+    return shard
+
+
+class _StatusLine:
+    """The progress line on a terminal's standard error, redrawn at most 10 times a
+    second and wiped before anything else is printed."""
+
+    def __init__(self, total: int) -> None:
+        self.board = Board(total)
+        self.lock = threading.Lock()
+        self.shown = False
+        self.last = 0.0
+
+    def event(self, e: Event) -> None:
+        with self.lock:
+            self.board.update(e)
+            now = time.monotonic()
+            if e.stage != "done" and now - self.last < 0.1:
+                return
+            self.last = now
+            width = shutil.get_terminal_size().columns - 1
+            sys.stderr.write("\r\x1b[K" + self.board.line(width))
+            sys.stderr.flush()
+            self.shown = True
+
+    def clear(self) -> None:
+        with self.lock:
+            if self.shown:
+                sys.stderr.write("\r\x1b[K")
+                sys.stderr.flush()
+                self.shown = False
+
+
+def _cache(args: argparse.Namespace, many: bool) -> Cache | None:
+    """The cache a run uses: on by default for runs over a directory or several files;
+    an explicit --cache-dir that cannot be written is a usage error."""
+    if args.no_cache or not (many or args.cache_dir or args.recheck_cached):
+        return None
+    try:
+        return Cache.open(args.cache_dir or DEFAULT_CACHE)
+    except CacheDirError as exc:
+        if args.cache_dir:
+            print(f"speccheck: error: --cache-dir {exc}", file=sys.stderr)
+            raise SystemExit(ExitCode.USAGE) from None
+        print(f"speccheck: warning: the result cache is off: cannot write {exc}",
+              file=sys.stderr)
+        return None
+
+
+def _check_all(args: argparse.Namespace, options: CheckOptions, color: bool
+               ) -> tuple[list[ModelReport], RunInfo, bool]:
+    """Plan, run and print every file's report; (reports, the run, any spec error)."""
+    found = discover(args.files)
+    many = len(found.files) > 1 or any(os.path.isdir(p) for p in args.files)
+    store = _cache(args, many)
+    plans = [FilePlan(path, None, (), diags) for path, diags in found.errors]
+    plans += [plan_file(f, options, sweep_all=args.sweep, no_sweep=args.no_sweep)
+              for f in found.files]
+    plans = select_shard(plans, args.shard)
+    status = None
+    if not args.no_progress and sys.stderr.isatty() and os.environ.get("TERM") != "dumb":
+        status = _StatusLine(sum(len(p.tasks) for p in plans))
+    reports: list[ModelReport] = []
+    files: list[FileOutcome] = []
+    spec_error = False
+    to_stdout_json = args.json == "-"
+    outcomes = execute(plans, options, jobs=args.jobs, store=store,
+                       recheck=args.recheck_cached, sink=None if status is None else status.event)
+    with contextlib.closing(outcomes):
+        for f in outcomes:
+            if status is not None:
+                status.clear()
+            files.append(f)
+            for w in f.warnings:
+                print(f"speccheck: warning: {w}", file=sys.stderr)
+            if f.diagnostics:
+                spec_error = True
+                for d in f.diagnostics:
+                    print(render_diagnostic(d), file=sys.stderr)
+                n = len(f.diagnostics)
+                print(f"speccheck: {f.file}: {n} error{'s' if n != 1 else ''}; nothing was "
+                      "checked", file=sys.stderr)
+                continue
+            reports.extend(f.reports)
+            if to_stdout_json:
+                continue
+            if f.sweep is not None:
+                sys.stdout.write(render_matrix(f.file, list(f.sweep), f.reports))
+            else:
+                for report in f.reports:
+                    sys.stdout.write(text.render(report, color=color, timings=args.timings,
+                                                 certificates=args.show_certificates))
+            sys.stdout.flush()
+    run = RunInfo(tuple(files), args.shard, None if store is None else str(store.root),
+                  args.timings, found.skipped)
+    if many and reports and not to_stdout_json:
+        sys.stdout.write(summary.render(run))
+    return reports, run, spec_error
+
+
+def _write_file(path: str, content: str) -> bool:
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(content)
+    except OSError as exc:
+        print(f"speccheck: cannot write {path}: {exc.strerror}", file=sys.stderr)
+        return False
+    return True
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -148,34 +306,21 @@ def _main(argv: Sequence[str] | None) -> int:
                            obligation_timeout=args.obligation_timeout, witness=args.witness,
                            certify=not args.no_certificates)
     color = not args.no_color and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    reports: list[ModelReport] = []
-    spec_error = False
     to_stdout_json = args.json == "-"
-    for path in args.files:
-        try:
-            if args.sweep or (not args.no_sweep and declared_sweep(path, options)):
-                names, swept = sweep_file(path, options, all_parameters=args.sweep)
-                reports.extend(swept)
-                if not to_stdout_json:
-                    sys.stdout.write(render_matrix(path, names, swept))
-                continue
-            report = check_file(path, options)
-        except SpecError as exc:
-            spec_error = True
-            for d in exc.diagnostics:
-                print(render_diagnostic(d), file=sys.stderr)
-            n = len(exc.diagnostics)
-            print(f"speccheck: {path}: {n} error{'s' if n != 1 else ''}; nothing was checked",
-                  file=sys.stderr)
-            continue
-        reports.append(report)
-        if not to_stdout_json:
-            sys.stdout.write(text.render(report, color=color, timings=args.timings,
-                                         certificates=args.show_certificates))
+    try:
+        reports, run, spec_error = _check_all(args, options, color)
+    except WorkerDied as exc:
+        print(f"speccheck: {exc}", file=sys.stderr)
+        return ExitCode.INTERNAL
     code = ExitCode.SPEC_ERROR if spec_error else exit_code(reports, args.fail_on_vacuity)
     failed_output = False
+    if args.junit and not _write_file(args.junit, junit.render(
+            run, fail_on_vacuity=args.fail_on_vacuity)):
+        failed_output = True
+    if args.sarif and not _write_file(args.sarif, sarif.render(run, VERSION)):
+        failed_output = True
     if args.json:
-        doc = to_json.render(reports, code)
+        doc = to_json.render(reports, code, run)
         if to_stdout_json:
             sys.stdout.write(doc)
         else:

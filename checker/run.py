@@ -20,6 +20,7 @@ from checker.ir import Property, TransitionSystem
 from checker.limits import expired
 from checker.lower import lower
 from checker.options import CheckOptions
+from checker.progress import Progress
 from checker.replay import validate, validate_steps
 from checker.results import Coverage, ModelReport, PropertyResult, Trace, Verdict
 from spec import codes
@@ -55,9 +56,10 @@ def check_transition_system(ts: TransitionSystem, options: CheckOptions
 
 
 def check_with_coverage(ts: TransitionSystem, options: CheckOptions,
-                        start: float | None = None
+                        start: float | None = None, progress: Progress | None = None
                         ) -> tuple[list[PropertyResult], int | None, Coverage | None,
                                    Trace | None]:
+    """`progress` (optional) hears which stage runs and the depth it has reached."""
     props = select(ts, options.only)
     coverage: Coverage | None = None
     witness: Trace | None = None
@@ -74,12 +76,15 @@ def check_with_coverage(ts: TransitionSystem, options: CheckOptions,
     states: int | None = None
     if options.engine in ("auto", "explicit"):
         found, stats = explore(ts, props, max_states=options.max_states, deadline=deadline,
-                               keep_states=options.certify, witness=options.witness)
+                               keep_states=options.certify, witness=options.witness,
+                               progress=progress)
         witness = stats.witness
         states = stats.states
         results.update(found)
         if options.certify and stats.exhausted:
             explicit_proofs = [p for p in props if found[p.name].verdict is Verdict.PROVED]
+            if progress is not None and explicit_proofs:
+                progress("certificates", None, None)
             left = None if deadline is None else max(0.001, deadline - time.monotonic())
             mined, certs = mine(ts, explicit_proofs, stats.reachable, deadline=deadline,
                                 timeout_ms=options.solver_timeout_ms(left))
@@ -122,7 +127,7 @@ def check_with_coverage(ts: TransitionSystem, options: CheckOptions,
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             timeout_ms = options.solver_timeout_ms(remaining)
             bounded = bmc(ts, todo, depth=options.depth, seed=options.seed,
-                          timeout_ms=timeout_ms, deadline=deadline)
+                          timeout_ms=timeout_ms, deadline=deadline, progress=progress)
             for name, r in bounded.items():
                 first = results.get(name)
                 if first is not None and first.reason and r.verdict is not Verdict.VIOLATED:
@@ -131,6 +136,8 @@ def check_with_coverage(ts: TransitionSystem, options: CheckOptions,
     if options.engine in ("induction", "kind"):
         remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
         timeout_ms = options.solver_timeout_ms(remaining)
+        if progress is not None:
+            progress(options.engine, None, None)
         if options.engine == "induction":
             results.update(induction(ts, props, seed=options.seed, timeout_ms=timeout_ms,
                                      deadline=deadline))
@@ -143,6 +150,8 @@ def check_with_coverage(ts: TransitionSystem, options: CheckOptions,
         if todo:
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             timeout_ms = options.solver_timeout_ms(remaining)
+            if progress is not None:
+                progress("PDR", None, None)
             proved = pdr(ts, todo, seed=options.seed, timeout_ms=timeout_ms, deadline=deadline,
                          trace_depth=max(options.depth, 60))
             for name, r in proved.items():

@@ -17,6 +17,7 @@ from checker.options import CheckOptions
 from checker.results import ModelReport, PropertyResult, Verdict
 from checker.run import build, check_with_coverage
 from spec.loader import load_file
+from spec.program import Program
 from spec.sorts import BoolT, EnumT, Value
 from spec.typecheck import check
 
@@ -31,6 +32,12 @@ def declared_sweep(path: str, options: CheckOptions) -> bool:
 def sweep_parameters(path: str, options: CheckOptions, *, all_parameters: bool = True
                      ) -> list[tuple[str, tuple[Value, ...]]]:
     program = check(load_file(path), dict(options.defines))
+    return program_sweep(program, options, all_parameters=all_parameters)
+
+
+def program_sweep(program: Program, options: CheckOptions, *, all_parameters: bool = True
+                  ) -> list[tuple[str, tuple[Value, ...]]]:
+    """The swept parameters of a checked program and the values each takes."""
     fixed = {n for n, _ in options.defines}
     chosen = None if all_parameters or not program.sweep else set(program.sweep)
     out: list[tuple[str, tuple[Value, ...]]] = []

@@ -22,6 +22,7 @@ CODES: dict[str, str] = {
     "SC005": "unexpected end of file",
     "SC006": "include cycle",
     "SC007": "file too large",
+    "SC008": "no model files found",
     "SC101": "unknown name",
     "SC102": "duplicate declaration",
     "SC103": "model declaration missing or misplaced",

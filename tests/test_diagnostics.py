@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from checker.discover import discover
 from checker.options import CheckOptions
 from checker.results import ExitCode
 from checker.run import check_file
@@ -34,6 +35,7 @@ class Case:
     only: tuple[str, ...] = ()
     sweep: bool = False             # raised by --sweep (checker.sweep.sweep_file)
     witness: str | None = None      # --witness STEP
+    directory: bool = False         # raised when searching a directory (checker.discover)
 
 
 def m(text: str, **kw) -> Case:
@@ -43,7 +45,8 @@ def m(text: str, **kw) -> Case:
 CASES: dict[str, list[Case]] = {
     "SC001": [
         Case({}, target="missing.spec", help=True),
-        Case({"adir/keep.txt": "x"}, target="adir", help=True),
+        Case({"model.spec": 'model m\ninclude "adir"\n', "adir/keep.txt": "x"},
+             where="model.spec:2:1", help=True),
     ],
     "SC002": [
         Case({"model.spec": b"model m\n\x00\n"}, help=True),
@@ -57,6 +60,7 @@ CASES: dict[str, list[Case]] = {
                     "b.spec": '// b\ninclude "model.spec"\n'},
                    where="b.spec:2:1", help=True)],
     "SC007": [Case({"model.spec": "model m\n// " + "x" * 1_000_000 + "\n"}, help=True)],
+    "SC008": [Case({"adir/keep.txt": "x"}, target="adir", help=True, directory=True)],
     "SC101": [m("model m\nvar count: bool\ninvariant i: coutn\n",
                 where="model.spec:3:14", help=True)],
     "SC102": [m("model m\nvar x: bool\nvar x: bool\n", where="model.spec:3:1", help=True)],
@@ -156,6 +160,8 @@ def test_rendered_hints_match_the_diagnostics(code, case, tmp_path, monkeypatch,
     _write(tmp_path, case.files)
     with pytest.raises(SpecError) as info:
         options = CheckOptions(defines=case.defines, only=case.only, witness=case.witness)
+        if case.directory:
+            raise SpecError(discover([case.target]).errors[0][1])
         if case.sweep:
             sweep_file(case.target, options)
         else:

@@ -17,6 +17,7 @@ import z3
 from checker.encode import Encoder
 from checker.ir import Property, TransitionSystem
 from checker.limits import trusted_model
+from checker.progress import Progress
 from checker.replay import validate
 from checker.results import PropertyResult, Step, Trace, Verdict
 from checker.traces import describe_deadlock, make_step, make_trace
@@ -25,7 +26,8 @@ ENGINE = "bmc"
 
 
 def bmc(ts: TransitionSystem, props: list[Property], *, depth: int, seed: int = 0,
-        timeout_ms: int | None = None, deadline: float | None = None) -> dict[str, PropertyResult]:
+        timeout_ms: int | None = None, deadline: float | None = None,
+        progress: Progress | None = None) -> dict[str, PropertyResult]:
     ctx = z3.Context()
     solver = z3.SolverFor("QF_BV", ctx=ctx)
     solver.set("random_seed", seed)
@@ -40,6 +42,8 @@ def bmc(ts: TransitionSystem, props: list[Property], *, depth: int, seed: int = 
     for k in range(depth + 1):
         if deadline is not None and time.monotonic() > deadline:
             break
+        if progress is not None:
+            progress("BMC", k, None)
         still: list[Property] = []
         for p in pending:
             if deadline is not None:  # no single query may run past the overall limit

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from checker.evaluate import CompiledAction, Env, Evaluator, Fn, State
 from checker.ir import Property, TransitionSystem
+from checker.progress import Progress
 from checker.results import PropertyResult, Step, Trace, Verdict
 from checker.traces import describe_deadlock, make_step, make_trace
 from spec import terms as T
@@ -52,10 +53,12 @@ def antecedent(formula: T.Term) -> T.Term | None:
 
 def explore(ts: TransitionSystem, props: list[Property], *, max_states: int = 200_000,
             max_depth: int | None = None, deadline: float | None = None,
-            keep_states: bool = False, witness: str | None = None
+            keep_states: bool = False, witness: str | None = None,
+            progress: Progress | None = None
             ) -> tuple[dict[str, PropertyResult], ExplicitStats]:
     """`witness`: an action id (e.g. `cache_set.7`) or routine name; the search also
-    looks for the shortest trace that ends with it firing."""
+    looks for the shortest trace that ends with it firing. `progress` hears of each
+    new breadth-first level (its depth and the states stored so far)."""
     ev = Evaluator(ts)
     start = time.monotonic()
     actions = [CompiledAction(ev, a) for a in ts.actions]
@@ -147,6 +150,8 @@ def explore(ts: TransitionSystem, props: list[Property], *, max_states: int = 20
             break
         state = states[i]
         d = depth_of[i]
+        if d > max_seen_depth and progress is not None:
+            progress("explicit search", d, len(states))
         max_seen_depth = max(max_seen_depth, d)
         if max_depth is not None and d >= max_depth:
             complete = False

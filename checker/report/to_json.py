@@ -1,12 +1,19 @@
 """The machine report: a versioned JSON document; traces in the Informal Trace
-Format (ITF) so Quint/Apalache tooling can read them. Key order is fixed."""
+Format (ITF) so Quint/Apalache tooling can read them. Key order is fixed.
+
+The document is described by ``schemas/report-v1.schema.json`` (docs/ci.rst).
+Fields are only ever added within a schema version; a change that removes or
+re-types a field bumps ``SCHEMA_VERSION``.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from checker.results import ExitCode, ModelReport, PropertyResult, Trace
+from checker.outcomes import FileOutcome, RunInfo, TaskOutcome
+from checker.results import ExitCode, ModelReport, PropertyResult, Trace, Verdict
+from spec.diagnostics import Diagnostic
 from spec.sorts import MapT, OptionT, Type, Value, map_keys
 
 SCHEMA_VERSION = 1
@@ -25,7 +32,7 @@ def itf_value(v: Value, t: Type) -> Any:
         return v
     if isinstance(v, int):
         return {"#bigint": str(v)}
-    return None
+    return {"#unserializable": repr(v)}  # no value of a checked model gets here
 
 
 def _itf_key(key: tuple[Value, ...]) -> Any:
@@ -83,21 +90,76 @@ def result_json(model: str, r: PropertyResult) -> dict[str, Any]:
     return out
 
 
-def render(reports: list[ModelReport], code: ExitCode) -> str:
+def model_json(m: ModelReport, task: TaskOutcome | None = None,
+               timings: bool = False) -> dict[str, Any]:
+    return {
+        "file": m.file, "model": m.model,
+        "parameters": {n: v for n, v in m.params},
+        "configuration": {} if task is None else dict(task.task.configuration),
+        "states": m.states,
+        "results": [result_json(m.file, r) for r in m.results],
+        "coverage": None if m.coverage is None else {
+            "actions": m.coverage.actions, "complete": m.coverage.complete,
+            "dead": [{"action": a, "text": t, "line": ln} for a, t, ln in m.coverage.dead],
+            "vacuous": list(m.coverage.vacuous)},
+        "replay": m.replay,
+        "cached": task is not None and task.cached,
+        "revalidated": task is not None and task.revalidated,
+        "seconds": None if not timings or task is None else round(task.seconds, 3),
+    }
+
+
+def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
+    line = column = None
+    if d.span is not None and d.span.source.text:
+        line, column = d.span.line_col()
+    return {"code": d.code, "severity": d.severity, "message": d.message,
+            "file": None if d.span is None else d.span.file, "line": line, "column": column,
+            "hint": d.hint}
+
+
+def summary_json(files: tuple[FileOutcome, ...] | list[FileOutcome],
+                 reports: list[ModelReport]) -> dict[str, int]:
+    results = [r for m in reports for r in m.results]
+    cached = sum(len(t.report.results) for f in files if not f.diagnostics
+                 for t in f.tasks if t.cached and t.report is not None)
+    return {
+        "models": len({m.file for m in reports}),
+        "configurations": len(reports),
+        "obligations": len(results),
+        "as_expected": sum(r.as_expected for r in results),
+        "unexpected": sum(unexpected(r) for r in results),
+        "inconclusive": sum(not r.as_expected and not unexpected(r) for r in results),
+        "cached": cached,
+        "files_with_errors": sum(bool(f.diagnostics) for f in files),
+    }
+
+
+def unexpected(r: PropertyResult) -> bool:
+    """Against expectation outright (exit code 1), not merely undecided (4)."""
+    return not r.as_expected and r.verdict in (Verdict.VIOLATED, Verdict.PROVED)
+
+
+def render(reports: list[ModelReport], code: ExitCode, run: RunInfo | None = None) -> str:
+    """`run`: the outcomes of a run of many tasks (configurations, cache, errors);
+    without it the document describes `reports` alone."""
+    if run is None:
+        models = [model_json(m) for m in reports]
+        files: tuple[FileOutcome, ...] = ()
+    else:
+        files = run.files
+        models = [model_json(t.report, t, run.timings) for f in files if not f.diagnostics
+                  for t in f.tasks if t.report is not None]
     doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": "speccheck",
         "exit_code": int(code),
-        "models": [{
-            "file": m.file, "model": m.model,
-            "parameters": {n: v for n, v in m.params},
-            "states": m.states,
-            "results": [result_json(m.file, r) for r in m.results],
-            "coverage": None if m.coverage is None else {
-                "actions": m.coverage.actions, "complete": m.coverage.complete,
-                "dead": [{"action": a, "text": t, "line": ln} for a, t, ln in m.coverage.dead],
-                "vacuous": list(m.coverage.vacuous)},
-            "replay": m.replay,
-        } for m in reports],
+        "models": models,
+        "summary": summary_json(files, reports),
+        "errors": [{"file": f.file, "diagnostics": [diagnostic_json(d) for d in f.diagnostics]}
+                   for f in files if f.diagnostics],
+        "shard": None if run is None or run.shard is None else {
+            "index": run.shard.index, "count": run.shard.count},
+        "skipped": [] if run is None else list(run.skipped),
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
