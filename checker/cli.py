@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import shutil
 import sys
 import threading
 import time
@@ -190,7 +189,10 @@ class _StatusLine:
             if e.stage != "done" and now - self.last < 0.1:
                 return
             self.last = now
-            width = shutil.get_terminal_size().columns - 1
+            try:  # the terminal is standard error's; standard output may be a file
+                width = os.get_terminal_size(sys.stderr.fileno()).columns - 1
+            except OSError:
+                width = 79
             sys.stderr.write("\r\x1b[K" + self.board.line(width))
             sys.stderr.flush()
             self.shown = True
@@ -263,6 +265,8 @@ def _check_all(args: argparse.Namespace, options: CheckOptions, color: bool
                     sys.stdout.write(text.render(report, color=color, timings=args.timings,
                                                  certificates=args.show_certificates))
             sys.stdout.flush()
+    if status is not None:  # the workers' last events may come after the last report
+        status.clear()
     run = RunInfo(tuple(files), args.shard, None if store is None else str(store.root),
                   args.timings, found.skipped)
     if many and reports and not to_stdout_json:

@@ -517,3 +517,54 @@ def test_no_progress_when_stderr_is_not_a_terminal(catalogue, run_cli, monkeypat
     monkeypatch.chdir(tmp_path)
     res = _run(run_cli, "models", "--no-cache")
     assert res.err == ""
+
+
+def test_progress_line_on_a_terminal_is_drawn_and_wiped(catalogue, run_cli, monkeypatch,
+                                                        tmp_path):
+    """With standard error on a terminal the status line shows done/total and the stage,
+    and is wiped before the reports; --no-progress turns it off."""
+    import sys
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TERM", raising=False)
+
+    def run(*args):
+        original = sys.stderr.isatty
+        monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+        try:
+            return _run(run_cli, "models", "--no-cache", *args)
+        finally:
+            monkeypatch.setattr(sys.stderr, "isatty", original)
+
+    res = run()
+    assert "\r\x1b[K[0/4] models/counter.spec: " in res.err
+    assert "explicit search" in res.err
+    assert res.err.endswith("\r\x1b[K")  # nothing left on the line
+    assert run("--no-progress").err == ""
+
+
+def test_recheck_cached_rechecks_proofs_without_certificates(catalogue, run_cli, monkeypatch,
+                                                             tmp_path):
+    """A cached proof with no certificate cannot be re-validated cheaply: with
+    --recheck-cached its configuration is checked again (and says so)."""
+    monkeypatch.chdir(tmp_path)
+    _run(run_cli, "models", "--no-certificates")
+    plain = json.loads(_run(run_cli, "models", "--no-certificates", "--json", "-").out)
+    assert all(m["cached"] for m in plain["models"])
+    strict = json.loads(_run(run_cli, "models", "--no-certificates", "--recheck-cached",
+                             "--json", "-").out)
+    by_file = {(m["file"], json.dumps(m["configuration"])): m for m in strict["models"]}
+    # gate with LOCKED=false has a violation (replayed) but also a proof without certificate
+    assert not any(m["cached"] for m in by_file.values())
+
+
+def test_junit_marks_cached_test_cases(catalogue, run_cli, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    _run(run_cli, "models", "--junit", "1.xml")
+    _run(run_cli, "models", "--junit", "2.xml")
+    first = ET.parse(tmp_path / "1.xml").getroot()
+    second = ET.parse(tmp_path / "2.xml").getroot()
+    assert first.findall(".//property") == []
+    marks = second.findall("testsuite/testcase/properties/property")
+    assert len(marks) == len(second.findall("testsuite/testcase"))
+    assert {(p.get("name"), p.get("value")) for p in marks} == {("cached", "true")}
