@@ -26,6 +26,13 @@ threads(THREADS)
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true", default=False,
                      help="rewrite tests/golden/cases/*.expected from the current output")
+    # differential testing of the engines (tests/test_differential.py, docs/soundness.rst)
+    parser.addoption("--campaign", type=int, default=0, metavar="N",
+                     help="check N random models against the explicit explorer")
+    parser.addoption("--campaign-seed", type=int, default=0, metavar="S",
+                     help="random seed of the campaign")
+    parser.addoption("--campaign-log", default=None, metavar="FILE",
+                     help="write the campaign's figures (JSON) to FILE")
 
 
 @pytest.fixture

@@ -1,0 +1,258 @@
+"""Differential testing: every engine against the explicit explorer on random models.
+
+The explicit explorer (checker/engines/explicit.py, with the evaluator of
+checker/evaluate.py) is the oracle: on a model it can exhaust, it knows every
+verdict and the length of every shortest counterexample. For each random model
+from tests/modelgen.py that it exhausts, this test checks:
+
+* BMC to the explorer's depth finds exactly the violated properties, each with
+  a trace as long as the explorer's (both shortest), and nothing else;
+* induction, k-induction and PDR never say `proved` where the explorer finds a
+  violation; a violation they report is real and shortest; k-induction whose
+  base case reaches the explorer's depth finds every violation;
+* every certificate (PDR's, and those mined from the reachable states) passes
+  ``checker.certificate.recheck`` and is true in every reachable state;
+* the z3 encoding agrees with the evaluator state by state: on sampled
+  reachable states, `init` and each property's bad-state formula have the
+  evaluator's value, and the transition relation has exactly the evaluator's
+  successors.
+
+`pytest tests/test_differential.py` runs a few dozen models (under a minute).
+A campaign runs many more: ``pytest tests/test_differential.py --campaign N
+[--campaign-seed S] [--campaign-log FILE]``; the log gets one JSON summary
+(models checked, verdict counts, time). docs/soundness.rst records the last
+campaign.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import z3
+from hypothesis import HealthCheck, assume, given, seed, settings
+from modelgen import random_models
+
+from checker.certificate import parse, recheck
+from checker.encode import Encoder
+from checker.engines.bmc import bmc
+from checker.engines.explicit import explore
+from checker.engines.induction import induction, kinduction
+from checker.engines.mining import columns, mine
+from checker.engines.pdr import pdr
+from checker.evaluate import CompiledAction, Evaluator, State
+from checker.ir import TransitionSystem
+from checker.options import CheckOptions
+from checker.replay import holds, validate
+from checker.results import PropertyResult, Verdict
+from checker.run import build
+from spec.loader import load_text
+
+FAST_EXAMPLES = 12         # in the normal test run
+MAX_STATES = 3_000         # models the explorer cannot exhaust within this are skipped
+MAX_DEPTH = 16             # ... and so are models whose BMC bound would exceed this
+KIND_MAX = 3               # k-induction's largest k ...
+KIND_PROPS = 2             # ... for this many properties the explorer proves, per model
+RECHECKS = 2               # certificates re-checked again here, per model and engine
+SAMPLE = 24                # reachable states checked against the encoding, per model
+PDR_SECONDS = 3.0          # per model, 1 s per property; PDR may then say `unknown`
+
+Stats = collections.Counter[str]
+
+
+def sample(states: tuple[State, ...], n: int) -> list[State]:
+    """A deterministic spread of at most n states, always including the first."""
+    if len(states) <= n:
+        return list(states)
+    step = len(states) / n
+    return [states[int(i * step)] for i in range(n)]
+
+
+def state_subst(ts: TransitionSystem, enc: Encoder, k: int, state: State
+                ) -> list[tuple[Any, Any]]:
+    """Pairs (constant of step k, value) that put a concrete state into a formula."""
+    pairs = []
+    for (t, values), z in zip(columns(ts, (state,)), enc.flat(k), strict=True):
+        pairs.append((z, enc.value(values[0], t)))
+    return pairs
+
+
+def value_at(formula: Any, pairs: list[tuple[Any, Any]]) -> bool:
+    out = z3.simplify(z3.substitute(formula, *pairs))
+    assert z3.is_true(out) or z3.is_false(out), f"not a constant after substitution: {out}"
+    return z3.is_true(out)
+
+
+def successors(ev: Evaluator, ts: TransitionSystem, state: State) -> set[State]:
+    out = set()
+    for a in ts.actions:
+        ca = CompiledAction(ev, a)
+        for env in ca.envs:
+            if ca.enabled(state, env) and ca.guard(state, env):
+                out.add(ca.successor(state, env))
+    return out
+
+
+def check_encoding(ts: TransitionSystem, reachable: tuple[State, ...], stats: Stats) -> None:
+    """The bit-vector encoding (BMC's) and the evaluator agree on sampled states."""
+    ev = Evaluator(ts)
+    enc = Encoder(ts, z3.Context())
+    init, domains = enc.init(), enc.domains(0)
+    bad = {p.name: enc.bad(p, 0) for p in ts.properties}
+    trans = z3.And(enc.transition(0), enc.domains(1))
+    for i, s in enumerate(sample(reachable, SAMPLE)):
+        pairs = state_subst(ts, enc, 0, s)
+        assert value_at(domains, pairs), f"reachable state outside the domains: {s}"
+        assert value_at(init, pairs) == ev.is_initial(s), f"init disagrees on {s}"
+        for p in ts.properties:
+            assert value_at(bad[p.name], pairs) == (not holds(ev, ts, p, s)), \
+                f"bad({p.name}) disagrees with the evaluator on {s}"
+        if i >= SAMPLE // 6:
+            continue  # successors are dearer: check a quarter of the sample
+        succ = successors(ev, ts, s)
+        solver = z3.Solver(ctx=enc.ctx)
+        solver.add(z3.substitute(trans, *pairs))
+        for t in succ:  # every evaluator successor is allowed by the encoding ...
+            solver.push()
+            solver.add(*[a == b for a, b in state_subst(ts, enc, 1, t)])
+            assert solver.check() == z3.sat, f"encoding misses the step {s} -> {t}"
+            solver.pop()
+        for t in succ:  # ... and there is no other one
+            solver.add(z3.Or(*[a != b for a, b in state_subst(ts, enc, 1, t)]))
+        assert solver.check() == z3.unsat, f"encoding allows a step from {s} the evaluator has not"
+        stats["encoding states"] += 1
+
+
+def check_certificate(ts: TransitionSystem, name: str, smt: str,
+                      reachable: tuple[State, ...], again: bool) -> None:
+    """The certificate is true in the reachable states (an inductive invariant that
+    holds initially must be); `again`: also repeat the engine's own re-check."""
+    if again:
+        ok, why = recheck(ts, ts.property(name), smt)
+        assert ok, f"certificate of {name} fails its re-check: {why}"
+    enc = Encoder(ts, z3.Context(), ints=True)
+    inv = parse(ts, enc, smt)
+    for s in sample(reachable, 4 * SAMPLE):
+        assert value_at(inv, state_subst(ts, enc, 0, s)), \
+            f"certificate of {name} is false in the reachable state {s}"
+
+
+def same_violation(ts: TransitionSystem, r: PropertyResult, oracle: dict[str, PropertyResult],
+                   engine: str) -> None:
+    """A violation an engine reports is one the explorer found, equally short."""
+    ex = oracle[r.name]
+    assert ex.verdict is Verdict.VIOLATED, f"{engine} reports {r.name} violated; explorer: " \
+                                           f"{ex.verdict.value}"
+    assert r.trace is not None and ex.trace is not None
+    assert r.trace.length == ex.trace.length, \
+        f"{engine}: {r.name} trace of {r.trace.length} steps, explorer {ex.trace.length}"
+    validate(ts, r.trace, ts.property(r.name))
+
+
+def cross_check(text: str, stats: Stats) -> None:
+    ts = build(load_text("random.spec", text), CheckOptions())
+    props = list(ts.properties)
+    oracle, ex = explore(ts, props, max_states=MAX_STATES, keep_states=True)
+    assume(ex.exhausted)  # the oracle must know every verdict and every state
+    violated = {n for n, r in oracle.items() if r.verdict is Verdict.VIOLATED}
+    assert all(r.verdict in (Verdict.PROVED, Verdict.VIOLATED) for r in oracle.values())
+    depth = max([ex.depth, *(oracle[n].depth or 0 for n in violated)])
+    assume(depth <= MAX_DEPTH)
+    stats["models"] += 1
+    stats["properties"] += len(props)
+    stats["violated"] += len(violated)
+    stats["states"] += ex.states
+
+    # BMC up to the diameter: exactly the explorer's violations, equally short
+    by_bmc = bmc(ts, props, depth=depth)
+    for name, r in by_bmc.items():
+        if r.verdict is Verdict.VIOLATED:
+            same_violation(ts, r, oracle, "bmc")
+        else:
+            assert name not in violated, f"bmc misses {name} within depth {depth}"
+            assert r.verdict is Verdict.BOUNDED and r.depth == depth, (name, r.verdict)
+
+    # induction: sound where it decides
+    for name, r in induction(ts, props).items():
+        if r.verdict is Verdict.PROVED:
+            assert name not in violated, f"induction proves {name}, which is violated"
+            stats["induction proved"] += 1
+        elif r.verdict is Verdict.VIOLATED:
+            same_violation(ts, r, oracle, "induction")
+
+    # k-induction: its step case never proves a violated property (its base case is
+    # BMC, checked above); a few properties per model keep the run short
+    chosen = [p for p in props if p.name not in violated][:KIND_PROPS]
+    chosen += [p for p in props if p.name in violated][:1]
+    for name, r in kinduction(ts, chosen, max_k=min(depth + 1, KIND_MAX)).items():
+        if r.verdict is Verdict.PROVED:
+            assert name not in violated, f"k-induction proves {name}, which is violated"
+            stats["kind proved"] += 1
+        elif r.verdict is Verdict.VIOLATED:
+            same_violation(ts, r, oracle, "k-induction")
+
+    # PDR: proofs carry certificates that re-check and hold in every reachable state
+    deadline = time.monotonic() + PDR_SECONDS
+    again = RECHECKS
+    for name, r in pdr(ts, props, timeout_ms=1000, deadline=deadline,
+                       trace_depth=depth).items():
+        if r.verdict is Verdict.PROVED:
+            assert name not in violated, f"PDR proves {name}, which is violated"
+            assert r.certificate is not None
+            check_certificate(ts, name, r.certificate.smt, ex.reachable, again > 0)
+            again -= 1
+            stats["pdr proved"] += 1
+        elif r.verdict is Verdict.VIOLATED:
+            same_violation(ts, r, oracle, "pdr")
+            stats["pdr violated"] += 1
+        else:
+            stats["pdr unknown"] += 1
+
+    # certificates mined from the reachable states (what `--engine auto` attaches)
+    proved = [p for p in props if p.name not in violated]
+    _, certs = mine(ts, proved, ex.reachable)
+    again = RECHECKS
+    for name, cert in certs.items():
+        assert name not in violated
+        check_certificate(ts, name, cert.smt, ex.reachable, again > 0)
+        again -= 1
+        stats["mined certificates"] += 1
+
+    check_encoding(ts, ex.reachable, stats)
+
+
+def write_log(path: str, stats: Stats, start: float) -> None:
+    stats["seconds"] = round(time.monotonic() - start)
+    Path(path).write_text(json.dumps(dict(sorted(stats.items())), indent=1) + "\n",
+                          encoding="utf-8")
+
+
+def test_engines_agree_with_the_explicit_explorer(request: pytest.FixtureRequest) -> None:
+    """Random models: every engine agrees with the explicit explorer (see the module
+    docstring); `--campaign N` runs N models instead of a few dozen."""
+    campaign: int = request.config.getoption("--campaign")
+    log: str | None = request.config.getoption("--campaign-log")
+    stats: Stats = collections.Counter()
+    start = time.monotonic()
+
+    @seed(request.config.getoption("--campaign-seed"))
+    @settings(max_examples=campaign or FAST_EXAMPLES, deadline=None, database=None,
+              derandomize=not campaign,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                     HealthCheck.data_too_large])
+    @given(random_models())
+    def run(text: str) -> None:
+        cross_check(text, stats)
+        if log and stats["models"] % 50 == 0:  # progress of a long campaign
+            write_log(log, stats, start)
+
+    try:
+        run()
+    finally:
+        if log:
+            write_log(log, stats, start)
+    assert stats["models"] >= (campaign or FAST_EXAMPLES) // 2, dict(stats)
