@@ -20,6 +20,7 @@ Only results that are a function of the key are stored: a task with an
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -81,19 +82,15 @@ def tool_fingerprint() -> tuple[tuple[str, str], ...]:
 
 def task_key(model_hash: str, options: CheckOptions) -> str:
     """`options` are the task's own (its configuration applied as -D values)."""
-    doc = {
-        "format": FORMAT,
-        "tool": dict(tool_fingerprint()),
-        "model": model_hash,
-        "defines": sorted(dict(options.defines).items()),  # the last -D of a name wins
-        "options": {
-            "engine": options.engine, "depth": options.depth, "seed": options.seed,
-            "only": sorted(set(options.only)), "max_states": options.max_states,
-            "timeout": options.timeout, "obligation_timeout": options.obligation_timeout,
-            "witness": options.witness, "prove": options.prove, "certify": options.certify,
-        },
-    }
-    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode("utf-8")).hexdigest()
+    # every option is part of the key (an option added later counts too); -D values
+    # are normalised (the last one of a name wins) and --only is a set
+    fields = {f.name: getattr(options, f.name) for f in dataclasses.fields(options)}
+    fields["defines"] = sorted(dict(options.defines).items())
+    fields["only"] = sorted(set(options.only))
+    doc = {"format": FORMAT, "tool": dict(tool_fingerprint()), "model": model_hash,
+           "options": fields}
+    text = json.dumps(doc, sort_keys=True, default=repr)  # repr: an option of another type
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 # ---- the directory -----------------------------------------------------------------------
@@ -158,7 +155,36 @@ class Cache:
 # ---- entries: writing --------------------------------------------------------------------
 
 
+# the fields an entry stores (or takes from the current model); a report that uses
+# any other field (one added after this module was written) is not cached, so that
+# an answer from the cache never silently lacks part of a result
+KNOWN_REPORT_FIELDS = frozenset({"file", "model", "params", "results", "replay", "states",
+                                 "seconds", "coverage", "witness_of", "witness"})
+KNOWN_RESULT_FIELDS = frozenset({"name", "kind", "description", "verdict", "engine", "expected",
+                                 "depth", "states", "trace", "reason", "check_span", "message",
+                                 "certificate", "cti"})
+
+
+def _only_known(obj: Any, known: frozenset[str]) -> bool:
+    for f in dataclasses.fields(obj):
+        if f.name in known:
+            continue
+        if f.default is not dataclasses.MISSING:
+            default = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory()
+        else:
+            return False
+        if getattr(obj, f.name) != default:
+            return False
+    return True
+
+
 def cacheable(report: ModelReport) -> bool:
+    if not _only_known(report, KNOWN_REPORT_FIELDS) or not all(
+            _only_known(r, KNOWN_RESULT_FIELDS) for r in report.results):
+        return False
+
     def final(r: PropertyResult) -> bool:
         if r.verdict is Verdict.VIOLATED:
             return r.trace is not None

@@ -42,6 +42,7 @@ class Step:
     params: tuple[tuple[str, Value], ...]
     line: int | None = None
     failure: str | None = None        # set on the final step of a check violation
+    file: str | None = None           # the file `line` is in (an include's, maybe)
 
 
 @dataclass(frozen=True)

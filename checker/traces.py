@@ -22,7 +22,7 @@ def make_step(ts: TransitionSystem, action: Action, env: Env, state: State,
     line = action.span.line_col()[0] if action.span.source.text else None
     return Step(action.id, action.text, action.routine, action.kind,
                 None if actor is None else str(actor), None if interp is None else str(interp),
-                params, line, failure)
+                params, line, failure, action.span.file if line is not None else None)
 
 
 def make_trace(ts: TransitionSystem, states: list[State], steps: list[Step]) -> Trace:

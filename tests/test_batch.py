@@ -568,3 +568,37 @@ def test_junit_marks_cached_test_cases(catalogue, run_cli, monkeypatch, tmp_path
     marks = second.findall("testsuite/testcase/properties/property")
     assert len(marks) == len(second.findall("testsuite/testcase"))
     assert {(p.get("name"), p.get("value")) for p in marks} == {("cached", "true")}
+
+
+def test_results_with_fields_the_cache_does_not_know_are_not_cached():
+    """A result field added later (which an entry would not store) makes a report
+    uncacheable instead of being dropped silently."""
+    from dataclasses import dataclass, field
+
+    from checker.cache import KNOWN_RESULT_FIELDS, _only_known
+
+    @dataclass(frozen=True)
+    class Later:
+        name: str
+        extra: tuple[str, ...] = field(default=())
+
+    assert _only_known(Later("p"), KNOWN_RESULT_FIELDS)
+    assert not _only_known(Later("p", ("more",)), KNOWN_RESULT_FIELDS)
+
+
+def test_sarif_code_flow_steps_name_the_file_they_are_in(write_model, run_cli, monkeypatch,
+                                                         tmp_path):
+    """A step of a procedure declared in an included file is located in that file."""
+    write_model('model uses\ninclude "lib.spec"\n', "m/uses.spec")
+    write_model("/// a shared procedure\nthreads(1)\nlock l: mutex\n"
+                "proc p(t: Thread) {\n  acquire l\n  acquire l\n}\n", "m/lib.spec")
+    monkeypatch.chdir(tmp_path)
+    res = _run(run_cli, "m", "--no-cache", "--sarif", "out.sarif")
+    assert res.code == 1
+    sarif = json.loads((tmp_path / "out.sarif").read_text(encoding="utf-8"))
+    _validate(sarif, SARIF_SCHEMA)
+    result = next(r for r in sarif["runs"][0]["results"] if r["ruleId"] == "lock_sanity")
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "m/lib.spec"
+    flow = result["codeFlows"][0]["threadFlows"][0]["locations"]
+    assert {x["location"]["physicalLocation"]["artifactLocation"]["uri"] for x in flow} == \
+        {"m/lib.spec"}

@@ -82,7 +82,7 @@ def _code_flow(file: str, r: PropertyResult) -> dict[str, Any]:
     assert trace is not None
     steps = []
     for i, step in enumerate(trace.steps):
-        where = _location(file, step.line, None, f"{i + 1}. {_step_text(step)}")
+        where = _location(step.file or file, step.line, None, f"{i + 1}. {_step_text(step)}")
         entry: dict[str, Any] = {"location": where, "executionOrder": i + 1}
         changed = _changes(trace, i)
         if changed:
@@ -121,7 +121,9 @@ def _property_result(rules: _Rules, t: TaskOutcome, r: PropertyResult) -> dict[s
             line, col = span.line_col()
             where = _location(span.file, line, col)
         else:  # a built-in property with no statement of its own: the last step
-            where = _location(file, r.trace.steps[-1].line if r.trace.steps else None)
+            last = r.trace.steps[-1] if r.trace.steps else None
+            where = _location(file if last is None or last.file is None else last.file,
+                              None if last is None else last.line)
         out["message"] = {"text": text}
         out["locations"] = [where]
         out["codeFlows"] = [_code_flow(file, r)]
