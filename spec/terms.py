@@ -218,22 +218,59 @@ def map_children(t: Term, f: Callable[[Term], Term]) -> Term:
 
 def substitute(t: Term, locals_: Mapping[str, Term] | None = None,
                vars_: Mapping[str, Term] | None = None) -> Term:
-    """Replace bound names and/or state variables (capture is impossible: bound
-    names are unique per scope because quantified names shadow nothing)."""
-    locals_ = locals_ or {}
-    vars_ = vars_ or {}
+    """Replace bound names and/or state variables, avoiding capture.
+
+    A quantifier whose variable occurs free in a replacement (``def f(x) =
+    exists k: Key. x`` called as ``f(seen[k])``) is renamed first, so the
+    replacement keeps meaning the outer ``k``.
+    """
+    locals_ = dict(locals_ or {})
+    vars_ = dict(vars_ or {})
+    if not locals_ and not vars_:
+        return t
+    incoming: set[str] = set()
+    for r in (*locals_.values(), *vars_.values()):
+        incoming |= free_locals(r)
 
     def go(x: Term) -> Term:
         if isinstance(x, Local) and x.name in locals_:
             return locals_[x.name]
         if isinstance(x, VarRef) and x.name in vars_:
             return vars_[x.name]
-        if isinstance(x, Quant) and x.var in locals_:
+        if isinstance(x, Quant):
             inner = {k: v for k, v in locals_.items() if k != x.var}
-            return Quant(x.kind, x.var, x.var_type, substitute(x.body, inner, vars_), x.type)
+            var, body = x.var, x.body
+            if var in incoming:  # rename the bound variable out of the way
+                taken = incoming | free_locals(body) | set(inner)
+                n = 1
+                while f"{var}'{n}" in taken:
+                    n += 1
+                fresh = f"{var}'{n}"
+                body = substitute(body, {var: Local(fresh, x.var_type)})
+                var = fresh
+            return Quant(x.kind, var, x.var_type, substitute(body, inner, vars_), x.type)
         return map_children(x, go)
 
     return go(t)
+
+
+def free_locals(t: Term) -> frozenset[str]:
+    """The bound names (parameters, quantified variables) that occur free in t."""
+    match t:
+        case Local(name, _):
+            return frozenset({name})
+        case Lit() | VarRef():
+            return frozenset()
+        case Quant(_, var, _, body, _):
+            return free_locals(body) - {var}
+    out: set[str] = set()
+
+    def go(x: Term) -> Term:
+        out.update(free_locals(x))
+        return x
+
+    map_children(t, go)
+    return frozenset(out)
 
 
 def free_vars(t: Term) -> frozenset[str]:

@@ -555,3 +555,24 @@ def test_assertion_named_like_a_builtin_property():
         return
     names = [p.name for p in ts.properties]
     assert len(names) == len(set(names)), names
+
+
+CAPTURE = """\
+model capture
+sort Key(2)
+var seen: Key -> bool
+init {{ seen[key1] := true }}
+def some_key(x: bool): bool = {body}
+action check(k: Key) {{ await k == key2  assert some_key(seen[k]) as p }}
+"""
+
+
+@pytest.mark.parametrize("body", ["exists k: Key. x", "forall k: bool. x or k",
+                                  "exists k: Key. exists k2: Key. x and k != k2"])
+@pytest.mark.parametrize("engine", ["explicit", "bmc", "induction", "pdr"])
+def test_inlining_a_definition_does_not_capture_the_callers_names(body, engine):
+    """`some_key(seen[k])` must read the action's k (key2, where seen is false),
+    not the definition's bound k: every engine finds the violation."""
+    ts = build(load_text("capture.spec", CAPTURE.format(body=body)), CheckOptions())
+    result = check_transition_system(ts, CheckOptions(engine=engine))[0][0]
+    assert result.verdict is Verdict.VIOLATED, (body, engine, result.reason)
