@@ -22,7 +22,7 @@ from checker.discover import discover
 from checker.options import ENGINES, CheckOptions
 from checker.outcomes import FileOutcome, RunInfo, Shard
 from checker.progress import Board, Event
-from checker.report import junit, sarif, summary, text, to_json
+from checker.report import junit, sarif, summary, svg, text, to_json
 from checker.results import ExitCode, ModelReport, exit_code
 from checker.sweep import render_matrix
 from checker.workers import WorkerDied, execute
@@ -81,6 +81,25 @@ def certificates_file(reports: list[ModelReport]) -> str:
             out.extend("; " + line for line in r.certificate.text.splitlines())
             out.append(r.certificate.smt)
     return "\n".join(out) + "\n"
+
+
+def _write_pictures(path: str, reports: list[ModelReport]) -> bool:
+    """--trace-svg: one SVG per counterexample (checker.report.svg); False if one
+    could not be written."""
+    drawn = svg.pictures(reports)
+    if not drawn:
+        print(f"speccheck: --trace-svg: no counterexample to draw; {path} not written",
+              file=sys.stderr)
+    for n, (label, picture) in enumerate(drawn, 1):
+        name = svg.numbered(path, n)
+        try:
+            with open(name, "w", encoding="utf-8") as fh:
+                fh.write(picture)
+        except OSError as exc:
+            print(f"speccheck: cannot write {name}: {exc.strerror}", file=sys.stderr)
+            return False
+        print(f"speccheck: trace picture {name}: {label}", file=sys.stderr)
+    return True
 
 
 def parser() -> argparse.ArgumentParser:
@@ -144,6 +163,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--show-certificates", action="store_true",
                    help="print the certificates (re-checked inductive invariants) of all "
                         "proofs")
+    p.add_argument("--trace-svg", metavar="FILE",
+                   help="draw the first counterexample as an SVG sequence diagram in FILE; "
+                        "further ones go to FILE-2.svg, FILE-3.svg, ...")
     p.add_argument("--no-color", action="store_true", help="never use colors")
     p.add_argument("--timings", action="store_true", help="print run times")
     p.add_argument("--version", action="version", version=f"speccheck {VERSION}")
@@ -341,6 +363,8 @@ def _main(argv: Sequence[str] | None) -> int:
         except OSError as exc:
             print(f"speccheck: cannot write {args.certificate}: {exc.strerror}", file=sys.stderr)
             failed_output = True
+    if args.trace_svg and not _write_pictures(args.trace_svg, reports):
+        failed_output = True
     if failed_output:
         return ExitCode.USAGE
     return code
