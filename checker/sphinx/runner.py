@@ -1,0 +1,371 @@
+"""Checking models for the documentation, with the same results as the CLI.
+
+A directive asks for a ``Request`` (one model, its options, how to sweep). Its
+plan lists the configurations to check (one, or one per swept combination,
+as ``checker.sweep`` would); each configuration is checked by
+``checker.run.check_file`` and its result cached under a key made of the
+model's files, the options, and the source of the checker itself, so a page
+is re-checked only when one of those changed. Configurations run in worker
+processes (``speccheck_jobs``), each in the project root so that paths in
+reports read ``models/x.spec`` whatever directory Sphinx runs in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import os
+import shlex
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from multiprocessing import get_context
+from pathlib import Path
+
+from checker.options import CheckOptions
+from checker.report import text
+from checker.results import ExitCode, ModelReport, exit_code
+from checker.sweep import MAX_CONFIGURATIONS, render_matrix, show, sweep_parameters
+from spec import codes
+from spec import syntax as S
+from spec.diagnostics import SpecError
+from spec.diagnostics import render as render_diagnostic
+from spec.loader import load_file
+from spec.printer import print_expr
+from spec.sorts import BoolT, EnumT
+from spec.typecheck import check
+
+SCHEMA = "1"  # bump when ConfigResult or the planning changes meaning
+SWEEPS = ("declared", "all", "none")
+
+
+@dataclass(frozen=True)
+class Request:
+    """What one ``speccheck`` directive asks for. ``path`` is relative to the
+    project root (absolute when the model lies outside it)."""
+
+    path: str
+    defines: tuple[tuple[str, str], ...] = ()
+    sweep: str = "declared"  # "declared" (as the CLI), "all" (--sweep), "none" (--no-sweep)
+    engine: str = "auto"
+    depth: int = 20
+    max_states: int = 200_000
+    only: tuple[str, ...] = ()
+    certify: bool = True
+    timeout: float | None = None
+
+    def options(self, defines: tuple[tuple[str, str], ...] | None = None) -> CheckOptions:
+        return CheckOptions(engine=self.engine, depth=self.depth, only=self.only,
+                            defines=self.defines if defines is None else defines,
+                            max_states=self.max_states, timeout=self.timeout,
+                            certify=self.certify)
+
+    def command(self) -> str:
+        """The command line that prints the same report."""
+        args = ["speccheck", self.path]
+        for name, value in self.defines:
+            args += ["-D", f"{name}={value}"]
+        if self.sweep == "all":
+            args.append("--sweep")
+        elif self.sweep == "none":
+            args.append("--no-sweep")
+        if self.engine != "auto":
+            args += ["--engine", self.engine]
+        if self.depth != Request.depth:
+            args += ["--depth", str(self.depth)]
+        if self.max_states != Request.max_states:
+            args += ["--max-states", str(self.max_states)]
+        for p in self.only:
+            args += ["--only", p]
+        if not self.certify:
+            args.append("--no-certificates")
+        if self.timeout is not None:
+            args += ["--timeout", f"{self.timeout:g}"]
+        return shlex.join(args)
+
+
+@dataclass(frozen=True)
+class Config:
+    """One configuration to check: the request's options with every swept value fixed."""
+
+    request: Request
+    defines: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class ParamDoc:
+    name: str
+    type: str
+    value: str
+    values: tuple[str, ...]  # the domain of a boolean or enumeration, else ()
+    docs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a page shows about the model besides results."""
+
+    name: str
+    docs: tuple[str, ...]          # the model's doc comment
+    doc_lines: tuple[str, ...]     # every doc comment line of the model's own file
+    source: str                    # the model's own file
+    files: tuple[str, ...]         # absolute paths of every file it reads (dependencies)
+    params: tuple[ParamDoc, ...]   # with the request's -D values applied
+    expects: tuple[tuple[str, str, str], ...]  # (outcome, property, declaration text)
+    sweep: tuple[str, ...]         # parameters the model sweeps (`sweep A, B`)
+
+
+@dataclass(frozen=True)
+class Plan:
+    request: Request
+    info: ModelInfo | None
+    swept: tuple[str, ...] | None  # swept parameters; None when not a sweep
+    configs: tuple[Config, ...]
+    diagnostics: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConfigResult:
+    report: ModelReport | None
+    diagnostics: tuple[str, ...] = ()
+    error: str | None = None       # an internal error, with its traceback
+    seconds: float = 0.0           # wall-clock time of the check
+    cpu: float = 0.0               # processor time of the check (for the build log)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Everything a page shows for one request."""
+
+    request: Request
+    info: ModelInfo | None
+    swept: tuple[str, ...] | None
+    reports: tuple[ModelReport, ...]
+    default: int | None            # which report is the model's default configuration
+    diagnostics: tuple[str, ...]
+    error: str | None
+    text: str                      # what `speccheck` prints for the request
+    exit: int
+
+
+@contextlib.contextmanager
+def at(root: str) -> Iterator[None]:
+    """Run in the project root, so reports and diagnostics name files as the CLI
+    run from the root does (Sphinx reads documents one at a time)."""
+    before = os.getcwd()
+    os.chdir(root)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+def _doc_lines(source: str) -> tuple[str, ...]:
+    out = []
+    for line in source.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("///"):
+            out.append(stripped[3:].removeprefix(" "))
+    return tuple(out)
+
+
+def _expects(decls: Iterable[S.Decl]) -> tuple[tuple[str, str, str], ...]:
+    out = []
+    for d in decls:
+        if isinstance(d, S.ExpectDecl):
+            when = f" when {print_expr(d.when)}" if d.when is not None else ""
+            out.append((d.outcome, d.name, f"expect {d.outcome} {d.name}{when}"))
+    return tuple(out)
+
+
+def plan(request: Request, root: str) -> Plan:
+    """The model's description and the configurations to check (cheap: parsing and
+    type checking only)."""
+    with at(root):
+        try:
+            model = load_file(request.path)
+            options = request.options()
+            program = check(model, dict(options.defines))
+            swept: tuple[str, ...] | None = None
+            configs = [Config(request, request.defines)]
+            if request.sweep == "all" or (request.sweep == "declared" and program.sweep):
+                domains = sweep_parameters(request.path, options,
+                                           all_parameters=request.sweep == "all")
+                combos = list(itertools.product(*(values for _, values in domains)))
+                names = tuple(n for n, _ in domains)
+                if len(combos) > MAX_CONFIGURATIONS:
+                    raise SpecError([codes.make(
+                        "SC504", f"--sweep over {', '.join(names)} has {len(combos)} "
+                        f"configurations; the limit is {MAX_CONFIGURATIONS}", None,
+                        hint="fix some parameters with -D")])
+                swept = names
+                configs = [Config(request, (*request.defines, *(
+                    (n, show(v)) for n, v in zip(names, combo, strict=True))))
+                    for combo in combos]
+        except SpecError as exc:
+            return Plan(request, None, None, (),
+                        tuple(render_diagnostic(d) for d in exc.diagnostics))
+        files = tuple(str(Path(f).resolve()) for f in model.files)
+        params = tuple(ParamDoc(
+            p.name, str(p.type), show(p.value),
+            ("false", "true") if isinstance(p.type, BoolT) else
+            p.type.values if isinstance(p.type, EnumT) else (), p.docs)
+            for p in program.params)
+        info = ModelInfo(program.name, program.docs, _doc_lines(model.root.text),
+                         model.root.text, files, params, _expects(model.decls), program.sweep)
+    return Plan(request, info, swept, tuple(configs))
+
+
+def run_config(config: Config) -> ConfigResult:
+    """Check one configuration in the current directory (a worker's job; never raises)."""
+    from checker.run import check_file
+    start, cpu = time.monotonic(), time.process_time()
+
+    def timed(result: ConfigResult) -> ConfigResult:
+        return replace(result, seconds=time.monotonic() - start,
+                       cpu=time.process_time() - cpu)
+
+    try:
+        report = check_file(config.request.path, config.request.options(config.defines))
+    except SpecError as exc:
+        return timed(ConfigResult(None, tuple(render_diagnostic(d) for d in exc.diagnostics)))
+    except Exception:  # shown on the page and as a build warning, never hidden
+        return timed(ConfigResult(None, error=traceback.format_exc()))
+    # wall-clock time is not part of a result: pages stay the same from build to build
+    return timed(ConfigResult(replace(report, seconds=None)))
+
+
+def _tree_hash(dirs: Iterable[Path], skip: Path | None = None) -> str:
+    h = hashlib.sha256()
+    for d in dirs:
+        for f in sorted(d.rglob("*")):
+            if f.suffix not in (".py", ".lark") or (skip is not None and skip in f.parents):
+                continue
+            h.update(str(f.relative_to(d.parent)).encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def checker_hash() -> str:
+    """The source of everything that decides a result (the language and the checker,
+    not this documentation package), with the z3 version."""
+    import z3
+
+    import checker.run
+    import spec.loader
+    here = Path(checker.run.__file__).resolve().parent
+    version: str = z3.get_version_string()
+    return _tree_hash([Path(spec.loader.__file__).resolve().parent, here],
+                      skip=here / "sphinx") + ":" + version
+
+
+def key(config: Config, info: ModelInfo, code: str) -> str:
+    h = hashlib.sha256(f"{SCHEMA}\0{code}\0{config!r}\0".encode())
+    for f in info.files:
+        h.update(f.encode() + b"\0")
+        try:
+            h.update(Path(f).read_bytes())
+        except OSError:  # gone since planning: the check will report it
+            h.update(b"\0missing")
+    return h.hexdigest()
+
+
+def _default_index(info: ModelInfo, reports: tuple[ModelReport, ...]) -> int | None:
+    want = {p.name: p.value for p in info.params}
+    for i, r in enumerate(reports):
+        if all(want.get(n) == show(v) for n, v in r.params):
+            return i
+    return None
+
+
+def outcome(p: Plan, results: list[ConfigResult]) -> Outcome:
+    """Put the configurations' results together as the CLI would print them."""
+    req = p.request
+    diagnostics = p.diagnostics or next((r.diagnostics for r in results if r.diagnostics), ())
+    error = next((r.error for r in results if r.error), None)
+    if diagnostics or error or p.info is None:
+        listing = "\n".join(diagnostics) + (
+            f"\nspeccheck: {req.path}: {len(diagnostics)} error"
+            f"{'s' if len(diagnostics) != 1 else ''}; nothing was checked\n"
+            if diagnostics else "")
+        code = ExitCode.SPEC_ERROR if diagnostics else ExitCode.INTERNAL
+        return Outcome(req, p.info, p.swept, (), None, diagnostics, error, listing, code)
+    reports = tuple(r.report for r in results if r.report is not None)
+    if p.swept is not None:
+        shown = render_matrix(req.path, list(p.swept), list(reports))
+    else:
+        shown = "".join(text.render(r) for r in reports)
+    return Outcome(req, p.info, p.swept, reports, _default_index(p.info, reports), (), None,
+                   shown, int(exit_code(list(reports))))
+
+
+class Runner:
+    """Checks configurations, in worker processes when ``jobs`` > 1, and keeps every
+    result in ``cache`` (the Sphinx environment's dictionary)."""
+
+    def __init__(self, root: str, jobs: int, cache: dict[str, ConfigResult],
+                 code: str, log: Callable[[str], None]) -> None:
+        self.root = root
+        self.jobs = max(1, jobs)
+        self.cache = cache
+        self.code = code
+        self.log = log
+        self._pool: ProcessPoolExecutor | None = None
+        self._pid = os.getpid()
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None or self._pid != os.getpid():  # a forked Sphinx reader
+            self._pool = ProcessPoolExecutor(self.jobs, mp_context=get_context("spawn"),
+                                             initializer=os.chdir, initargs=(self.root,))
+            self._pid = os.getpid()
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None and self._pid == os.getpid():
+            self._pool.shutdown()
+        self._pool = None
+
+    def outcomes(self, plans: list[Plan]) -> list[Outcome]:
+        """Check every configuration of these plans that is not cached (all at once)."""
+        todo: dict[str, Config] = {}
+        for p in plans:
+            if p.info is None:
+                continue
+            for c in p.configs:
+                k = key(c, p.info, self.code)
+                if k not in self.cache:
+                    todo.setdefault(k, c)
+        if todo:
+            self._run(todo)
+        out = []
+        for p in plans:
+            if p.info is None:
+                out.append(outcome(p, []))
+                continue
+            out.append(outcome(p, [self.cache[key(c, p.info, self.code)] for c in p.configs]))
+        return out
+
+    def _run(self, todo: dict[str, Config]) -> None:
+        start = time.monotonic()
+        names = sorted({c.request.path for c in todo.values()})
+        self.log(f"speccheck: checking {len(todo)} configuration"
+                 f"{'s' if len(todo) != 1 else ''} of {', '.join(names)}")
+        if self.jobs == 1 or len(todo) == 1:
+            with at(self.root):
+                for k, c in todo.items():
+                    self.cache[k] = run_config(c)
+        else:
+            pool = self._executor()
+            futures: dict[str, Future[ConfigResult]] = {
+                k: pool.submit(run_config, c) for k, c in todo.items()}
+            for k, f in futures.items():
+                self.cache[k] = f.result()
+        cpu = sorted(((self.cache[k].cpu, c) for k, c in todo.items()), key=lambda x: -x[0])
+        slowest = ", ".join(f"{c.request.path}"
+                            + (f" ({' '.join(f'{n}={v}' for n, v in c.defines)})"
+                               if c.defines else "") + f" {t:.1f}s" for t, c in cpu[:3])
+        self.log(f"speccheck: checked in {time.monotonic() - start:.1f}s, "
+                 f"{sum(t for t, _ in cpu):.1f}s of processor time; slowest: {slowest}")
