@@ -24,7 +24,7 @@ from checker.evaluate import State
 from checker.ir import Property, TransitionSystem
 from checker.limits import expired, limit
 from checker.results import Certificate
-from spec.program import CUR, PC, SAVED
+from spec.program import CUR, LIVE, PC, SAVED
 from spec.sorts import MapT, Type, Value, map_keys
 
 MAX_PAIRS = 4000
@@ -48,7 +48,9 @@ def columns(ts: TransitionSystem, states: tuple[State, ...]
 
 
 def contexts(ts: TransitionSystem) -> list[tuple[int, ...]]:
-    """Column indices of a thread's context — pc[t], cur[t] and saved[t] — per thread."""
+    """Column indices of a thread's context — pc[t], cur[t], saved[t] and live[t] — per
+    thread (after `fork` a dead thread's program counter is frozen wherever it was, so
+    what its pc implies holds only while it is alive)."""
     index: dict[tuple[str, tuple[Value, ...] | None], int] = {}
     n = 0
     for v in ts.vars:
@@ -61,7 +63,7 @@ def contexts(ts: TransitionSystem) -> list[tuple[int, ...]]:
             n += 1
     out = []
     for t in ts.thread_values:
-        cols = tuple(index[(v, (t,))] for v in (PC, CUR, SAVED) if (v, (t,)) in index)
+        cols = tuple(index[(v, (t,))] for v in (PC, CUR, SAVED, LIVE) if (v, (t,)) in index)
         if len(cols) >= 2:
             out.append(cols)
     return out
