@@ -169,3 +169,16 @@ def test_cli_trace_svg_unwritable(write_model, run_cli, tmp_path):
     assert res.code == 2
     assert "cannot write" in res.err
     assert "R1" in res.out  # the report itself is still printed
+
+
+def test_readme_picture_is_current():
+    """README.md shows docs/_static/extcache-r1.svg: it must be what --trace-svg draws
+    today (regenerate with the command in README.md when the model or svg.py change)."""
+    root = Path(__file__).resolve().parent.parent
+    committed = (root / "docs" / "_static" / "extcache-r1.svg").read_text(encoding="utf-8")
+    report = check_file(str(root / "models" / "extcache.spec"), CheckOptions(
+        defines=(("GIL", "own"),), only=("R1",), certify=False))
+    ((_, drawn),) = svg.pictures([report])
+    assert drawn == committed, ("regenerate: speccheck models/extcache.spec -D GIL=own "
+                                "--only R1 --trace-svg docs/_static/extcache-r1.svg")
+    assert "docs/_static/extcache-r1.svg" in (root / "README.md").read_text(encoding="utf-8")

@@ -47,7 +47,8 @@ HEAD_H = 46
 # interpreter tints (box fill, bar/label colour), in declaration order
 INTERP_COLOURS = (("#e8f0fe", "#1a73e8"), ("#e6f4ea", "#188038"), ("#fef7e0", "#b06000"),
                   ("#f3e8fd", "#8430ce"), ("#e4f7fb", "#007b83"), ("#fce8f3", "#b80672"))
-LOCK_COLOURS = ("#5f6368", "#c5221f", "#1967d2", "#137333", "#b31412", "#a142f4", "#e37400")
+# locks in colours no interpreter uses, so the two kinds of bars are not confused
+LOCK_COLOURS = ("#5f6368", "#c5221f", "#795548", "#202124", "#9e9d24", "#ad1457", "#4e342e")
 RED, RED_FILL, GREY, INK = "#c5221f", "#fce8e6", "#5f6368", "#202124"
 
 
@@ -56,7 +57,7 @@ class _Row:
     index: int                 # step number from 0
     actor: str | None
     interp: str | None
-    lines: tuple[tuple[str, str], ...]  # (text, style): "main" | "change" | "lock" | "bad"
+    lines: tuple[tuple[str, str], ...]  # (text, style): main | change | lock:ID | bad
     bad: bool
     height: float
     line: int | None
@@ -78,12 +79,12 @@ def describe(change: Change, actor: str | None) -> tuple[str, str]:
     """A change in words, and how to draw it."""
     if change.kind == "lock" and change.cell.startswith("holder"):
         if change.before == "none" and change.after == actor:
-            return f"acquires {change.key}", "lock"
+            return f"acquires {change.key}", f"lock:{change.key}"
         if change.after == "none" and change.before == actor:
-            return f"releases {change.key}", "lock"
-        return f"{change.key}: held by {change.before} -> {change.after}", "lock"
+            return f"releases {change.key}", f"lock:{change.key}"
+        return f"{change.key}: held by {change.before} -> {change.after}", f"lock:{change.key}"
     if change.kind == "lock":
-        return f"{change.cell}: {change.before} -> {change.after}", "lock"
+        return f"{change.cell}: {change.before} -> {change.after}", f"lock:{change.key}"
     if change.kind == "interp" and change.key == actor:
         return f"now in {change.after} (was {change.before})", "change"
     if change.kind == "tstate":
@@ -235,8 +236,9 @@ def render(trace: Trace, *, prop: str | None = None, message: str | None = None,
             ty = ry + PAD + SIZE + LINE * n
             if style == "main":
                 out.append(_text(bx + PAD, ty, line, weight="bold"))
-            elif style == "lock":
-                out.append(_text(bx + PAD, ty, "▸ " + line, fill="#1967d2"))
+            elif style.startswith("lock:"):  # in the colour of the lock's bar
+                out.append(_text(bx + PAD, ty, "▸ " + line,
+                                 fill=lock_colour.get(style[5:], GREY), weight="bold"))
             elif style == "bad":
                 out.append(_text(bx + PAD, ty, line, fill=RED, weight="bold"))
             else:
