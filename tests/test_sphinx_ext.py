@@ -194,3 +194,22 @@ def test_references_in_doc_comments():
         "gh-100227", "bpo-46070", "PEP 684", "PR 103084", "dcd6f226d6", "Python/import.c",
         "Include/internal/pycore_import.h"]
     assert refs[2].url == "https://peps.python.org/pep-0684/"
+
+
+def test_results_come_from_the_cli_result_cache(tmp_path, capsys, run_cli, monkeypatch):
+    """`speccheck models/` fills .speccheck-cache; a fresh docs build then checks
+    nothing itself, and its pages equal those of a build without the cache."""
+    src = _project(tmp_path)
+    monkeypatch.chdir(src)
+    assert run_cli(["--no-color", "models/racy.spec", "models/safe.spec"]).code == 0
+    assert list((src / ".speccheck-cache").rglob("*.json"))
+    code, log = _build(src, capsys, "-v")
+    assert code == 0, log
+    assert "2 from the result cache" in log
+    cached = {n: _html(src, n) for n in ("catalogue/index", "catalogue/racy")}
+    (src / "conf.py").write_text(CONF.format(jobs=1) + 'speccheck_cache_dir = ""\n',
+                                 encoding="utf-8")
+    code, log = _build(src, capsys, "-v", "-E")
+    assert code == 0 and "from the result cache" not in log
+    for n, html in cached.items():
+        assert _html(src, n) == html

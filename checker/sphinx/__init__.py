@@ -27,6 +27,7 @@ def setup(app: Any) -> dict[str, Any]:
 
     app.add_config_value("speccheck_root", "", "env", str)
     app.add_config_value("speccheck_jobs", 0, "", int)
+    app.add_config_value("speccheck_cache_dir", ".speccheck-cache", "", str)
     app.add_config_value("speccheck_timeout", None, "env")
     app.add_config_value("speccheck_models", "../models", "env", str)
     app.add_config_value("speccheck_skip", ["runtime.spec"], "env", list)

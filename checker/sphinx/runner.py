@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
 
+from checker.batch import normalised_text
 from checker.options import CheckOptions
 from checker.report import text
 from checker.results import ExitCode, ModelReport, exit_code
@@ -92,7 +93,13 @@ class Config:
     """One configuration to check: the request's options with every swept value fixed."""
 
     request: Request
-    defines: tuple[tuple[str, str], ...]
+    configuration: tuple[tuple[str, str], ...]  # the swept values (-D after the request's)
+    swept: bool                                 # part of a sweep
+    model_hash: str                             # of the normalised model (the CLI's cache key)
+
+    @property
+    def defines(self) -> tuple[tuple[str, str], ...]:
+        return (*self.request.defines, *self.configuration)
 
 
 @dataclass(frozen=True)
@@ -134,6 +141,7 @@ class ConfigResult:
     error: str | None = None       # an internal error, with its traceback
     seconds: float = 0.0           # wall-clock time of the check
     cpu: float = 0.0               # processor time of the check (for the build log)
+    cached: bool = False           # answered from the CLI's result cache
 
 
 @dataclass(frozen=True)
@@ -190,7 +198,8 @@ def plan(request: Request, root: str) -> Plan:
             options = request.options()
             program = check(model, dict(options.defines))
             swept: tuple[str, ...] | None = None
-            configs = [Config(request, request.defines)]
+            model_hash = hashlib.sha256(normalised_text(model).encode("utf-8")).hexdigest()
+            configs = [Config(request, (), False, model_hash)]
             if request.sweep == "all" or (request.sweep == "declared" and program.sweep):
                 domains = sweep_parameters(request.path, options,
                                            all_parameters=request.sweep == "all")
@@ -202,8 +211,8 @@ def plan(request: Request, root: str) -> Plan:
                         f"configurations; the limit is {MAX_CONFIGURATIONS}", None,
                         hint="fix some parameters with -D")])
                 swept = names
-                configs = [Config(request, (*request.defines, *(
-                    (n, show(v)) for n, v in zip(names, combo, strict=True))))
+                configs = [Config(request, tuple(
+                    (n, show(v)) for n, v in zip(names, combo, strict=True)), True, model_hash)
                     for combo in combos]
         except SpecError as exc:
             return Plan(request, None, None, (),
@@ -219,23 +228,41 @@ def plan(request: Request, root: str) -> Plan:
     return Plan(request, info, swept, tuple(configs))
 
 
-def run_config(config: Config) -> ConfigResult:
-    """Check one configuration in the current directory (a worker's job; never raises)."""
-    from checker.run import check_file
+def run_config(config: Config, cache_dir: str = "") -> ConfigResult:
+    """Check one configuration in the current directory (a worker's job; never raises),
+    as the CLI checks one task of a run, answering from the CLI's result cache in
+    ``cache_dir`` when it holds the task (its counterexamples replayed) and adding
+    what it checks to it."""
+    from checker import cache as results_cache
+    from checker.outcomes import Task
+    from checker.workers import Job, run_job
     start, cpu = time.monotonic(), time.process_time()
 
     def timed(result: ConfigResult) -> ConfigResult:
         return replace(result, seconds=time.monotonic() - start,
                        cpu=time.process_time() - cpu)
 
+    task = Task(config.request.path, config.configuration, config.swept)
+    options = config.request.options(config.defines)
+    store = key = entry = None
+    if cache_dir:
+        with contextlib.suppress(results_cache.CacheDirError):  # then no cache, as the CLI
+            store = results_cache.Cache.open(cache_dir)
+            key = results_cache.task_key(config.model_hash, options)
+            entry, _ = store.load(key)
     try:
-        report = check_file(config.request.path, config.request.options(config.defines))
+        done = run_job(Job(task, options, config.model_hash, key, entry, False), None)
     except SpecError as exc:
         return timed(ConfigResult(None, tuple(render_diagnostic(d) for d in exc.diagnostics)))
     except Exception:  # shown on the page and as a build warning, never hidden
         return timed(ConfigResult(None, error=traceback.format_exc()))
+    if store is not None and done.entry is not None and done.key is not None:
+        store.store(done.key, done.entry)
+    found = done.outcome
+    if found.report is None:
+        return timed(ConfigResult(None, tuple(render_diagnostic(d) for d in found.diagnostics)))
     # wall-clock time is not part of a result: pages stay the same from build to build
-    return timed(ConfigResult(replace(report, seconds=None)))
+    return timed(ConfigResult(replace(found.report, seconds=None), cached=found.cached))
 
 
 def _tree_hash(dirs: Iterable[Path], skip: Path | None = None) -> str:
@@ -307,8 +334,9 @@ class Runner:
     result in ``cache`` (the Sphinx environment's dictionary)."""
 
     def __init__(self, root: str, jobs: int, cache: dict[str, ConfigResult],
-                 code: str, log: Callable[[str], None]) -> None:
+                 code: str, log: Callable[[str], None], shared: str = "") -> None:
         self.root = root
+        self.shared = shared  # the CLI's result cache directory ("" for none)
         self.jobs = max(1, jobs)
         self.cache = cache
         self.code = code
@@ -346,6 +374,9 @@ class Runner:
                 out.append(outcome(p, []))
                 continue
             out.append(outcome(p, [self.cache[key(c, p.info, self.code)] for c in p.configs]))
+        for k in todo:  # an internal error is reported once, not remembered
+            if self.cache[k].error is not None:
+                del self.cache[k]
         return out
 
     def _run(self, todo: dict[str, Config]) -> None:
@@ -356,16 +387,24 @@ class Runner:
         if self.jobs == 1 or len(todo) == 1:
             with at(self.root):
                 for k, c in todo.items():
-                    self.cache[k] = run_config(c)
+                    self.cache[k] = run_config(c, self.shared)
         else:
             pool = self._executor()
             futures: dict[str, Future[ConfigResult]] = {
-                k: pool.submit(run_config, c) for k, c in todo.items()}
+                k: pool.submit(run_config, c, self.shared) for k, c in todo.items()}
             for k, f in futures.items():
-                self.cache[k] = f.result()
+                try:
+                    self.cache[k] = f.result()
+                except Exception:  # a worker died: a warning on the page, not a crash
+                    self.cache[k] = ConfigResult(None, error=traceback.format_exc())
+                    self.close()
+                    pool = self._executor()
         cpu = sorted(((self.cache[k].cpu, c) for k, c in todo.items()), key=lambda x: -x[0])
         slowest = ", ".join(f"{c.request.path}"
                             + (f" ({' '.join(f'{n}={v}' for n, v in c.defines)})"
                                if c.defines else "") + f" {t:.1f}s" for t, c in cpu[:3])
+        reused = sum(1 for k in todo if self.cache[k].cached)
         self.log(f"speccheck: checked in {time.monotonic() - start:.1f}s, "
-                 f"{sum(t for t, _ in cpu):.1f}s of processor time; slowest: {slowest}")
+                 f"{sum(t for t, _ in cpu):.1f}s of processor time"
+                 + (f", {reused} from the result cache {self.shared}" if reused else "")
+                 + f"; slowest: {slowest}")

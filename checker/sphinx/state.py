@@ -89,7 +89,9 @@ def runner(app: Sphinx) -> Runner:
         if found is not None:
             found.close()
         jobs = int(app.config.speccheck_jobs) or (os.cpu_count() or 1)
-        found = Runner(root(app), jobs, cache, results_code(), logger.info)
+        shared = app.config.speccheck_cache_dir
+        found = Runner(root(app), jobs, cache, results_code(), logger.info,
+                       str(Path(root(app), shared)) if shared else "")
         _runners[id(app)] = found
     return found
 
