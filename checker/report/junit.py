@@ -5,8 +5,9 @@ the counterexample or the reason, as the text report shows it; an undecided
 result (exit code 4: unknown, or only bounded where a violation is expected)
 is an <error>; a file that could not be checked is one test case with an
 <error> holding its diagnostics. With ``fail_on_vacuity`` a model with dead
-steps or vacuous implications gets a failing ``coverage`` test case. Times
-are written only with ``timings``, so the file is otherwise reproducible.
+steps or vacuous implications gets a failing ``coverage`` test case; a test
+case answered from the cache says so in its <system-out>. Times are written
+only with ``timings``, so the file is otherwise reproducible.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from checker.report.text import render_coverage, render_cti, render_trace, verdi
 from checker.report.to_json import unexpected
 from checker.results import PropertyResult, Verdict
 from spec.diagnostics import render as render_diagnostic
+
+CACHED = "answered from the result cache (counterexamples replayed)\n"
+CACHED_REVALIDATED = ("answered from the result cache (counterexamples replayed, proofs "
+                      "re-checked through their certificates)\n")
 
 
 def _details(r: PropertyResult, replay: str) -> str:
@@ -39,22 +44,22 @@ def _case(suite: ET.Element, f: FileOutcome, t: TaskOutcome, r: PropertyResult,
         case.set("line", str(r.check_span.line_col()[0]))
     if timings:
         case.set("time", f"{t.seconds / max(1, len(t.report.results)):.3f}")
-    if t.cached:
-        props = ET.SubElement(case, "properties")
-        ET.SubElement(props, "property", name="cached",
-                      value="re-checked" if t.revalidated else "true")
-    if r.as_expected:
-        return 0, 0
+    counts = (0, 0)
     if unexpected(r):
         what = ("unexpected violation" if r.verdict is Verdict.VIOLATED
                 else "expected violation not found")
         el = ET.SubElement(case, "failure", message=f"{r.name}: {verdict_text(r)}", type=what)
         el.text = _details(r, t.report.replay)
-        return 1, 0
-    el = ET.SubElement(case, "error", message=f"{r.name}: {verdict_text(r)}",
-                       type="inconclusive")
-    el.text = _details(r, t.report.replay)
-    return 0, 1
+        counts = (1, 0)
+    elif not r.as_expected:
+        el = ET.SubElement(case, "error", message=f"{r.name}: {verdict_text(r)}",
+                           type="inconclusive")
+        el.text = _details(r, t.report.replay)
+        counts = (0, 1)
+    if t.cached:  # after failure/error, where the usual JUnit schemas put system-out
+        out = ET.SubElement(case, "system-out")
+        out.text = CACHED_REVALIDATED if t.revalidated else CACHED
+    return counts
 
 
 def render(run: RunInfo, *, fail_on_vacuity: bool = False) -> str:
@@ -95,6 +100,8 @@ def render(run: RunInfo, *, fail_on_vacuity: bool = False) -> str:
     root.set("tests", str(totals[0]))
     root.set("failures", str(totals[1]))
     root.set("errors", str(totals[2]))
+    if run.timings:
+        root.set("time", f"{sum(t.seconds for f in run.files for t in f.tasks):.3f}")
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") \
         + "\n"
