@@ -11,9 +11,16 @@ master_doc = "index"
 root_doc = "index"
 source_suffix = {".rst": "restructuredtext"}
 exclude_patterns = ["_build"]
-extensions = []
+# checker.sphinx: the modeling language's lexer, the `speccheck` directive and the
+# generated catalogue (docs/extension.rst); models are checked while the docs build
+extensions = ["checker.sphinx"]
+speccheck_models = "../models"      # the catalogue: every model there ...
+speccheck_skip = ["runtime.spec"]   # ... except the prelude the models include
+speccheck_catalogue = "catalogue"   # generated pages (docs/catalogue/, not in git)
 
 language = "en"
 highlight_language = "none"
 pygments_style = "sphinx"
 html_theme = "alabaster"
+# wide enough for the text reports (100 columns) and two-thread trace pictures
+html_theme_options = {"page_width": "1240px", "sidebar_width": "240px"}

@@ -34,15 +34,19 @@ proc peek(t: Thread) { if alive(table) { read table } }
 expect violated R1
 """
 
+# everything under the lock, unless CARELESS (not the default) lets `peek` skip it
 SAFE = """\
 /// Everything under the lock.
 model safe
 interpreters(2)
 threads(2)
+param CARELESS: bool = false
 lock l: mutex
 object table: object shared guarded_by l
 init { assume cur(t1) == main and cur(t2) == main }
 proc make(t: Thread) { acquire l  if not alive(table) { alloc table }  release l }
+proc peek(t: Thread) { if CARELESS and alive(table) { read table } }
+expect violated R1 when CARELESS
 """
 
 CONF = """\
@@ -120,8 +124,15 @@ def test_catalogue_pages_table_and_pictures(tmp_path, capsys):
         assert f'href="{url}"' in racy
     assert "model source: models/racy.spec" in words
     assert "certificate of" in words
+    # safe is proved by default; its expected violation is shown in the configuration
+    # where the model expects it
     safe = _html(src, "catalogue/safe")
-    assert "<svg" not in safe and "proved" in _text(safe)
+    words = _text(safe)
+    assert re.search(r"R1 proved", words)
+    assert "Expected violations in other configurations" in words
+    assert "shown below in CARELESS=true" in words
+    assert safe.count('<svg xmlns="http://www.w3.org/2000/svg"') == 1
+    assert "R1 violated: model safe (CARELESS=true)" in safe
 
 
 def test_directive_warns_when_the_page_is_wrong(tmp_path, capsys):

@@ -27,7 +27,7 @@ from sphinx.util.docutils import SphinxDirective
 from checker.results import PropertyResult, Verdict
 from checker.sphinx import state
 from checker.sphinx.directive import relative_to_root
-from checker.sphinx.render import configuration, table, verdict_node
+from checker.sphinx.render import Cell, configuration, table, verdict_node
 from checker.sphinx.runner import Outcome, Request, plan
 
 logger = logging.getLogger(__name__)
@@ -66,6 +66,7 @@ PAGE = f"""{MARK} from {{source}}; edits are lost.
 
 .. speccheck:: {{path}}
    :show: +source
+   :examples:
    :exit: any
 """
 
@@ -80,7 +81,7 @@ def models(app: Sphinx) -> list[Path]:
 def request(app: Sphinx, model: Path) -> Request:
     """What a catalogue page asks for: the CLI's plain run."""
     return Request(relative_to_root(model, state.root(app)),
-                   timeout=app.config.speccheck_timeout)
+                   timeout=app.config.speccheck_timeout, examples=True)
 
 
 def _write(path: Path, content: str) -> None:
@@ -156,7 +157,7 @@ class CatalogueDirective(SphinxDirective):
         state.documents(self.env)[self.env.docname] = True
         outcomes = state.runner(app).outcomes(plans)
         swept = any(o.swept is not None for o in outcomes)
-        rows: list[list[str | nodes.Node | nodes.entry]] = []
+        rows: list[list[Cell]] = []
         totals: Counter[str] = Counter()
         for m, o in zip(found, outcomes, strict=True):
             model_cell = nodes.entry(morerows=0)
@@ -170,7 +171,7 @@ class CatalogueDirective(SphinxDirective):
                 continue
             default = o.reports[o.default if o.default is not None else 0]
             for r in default.results:
-                shown: list[str | nodes.Node | nodes.entry] = [
+                shown: list[Cell] = [
                     nodes.literal(r.name, r.name), verdict_node(r)]
                 if swept:
                     shown.append(_counts(o, r.name) if o.swept is not None else "-")

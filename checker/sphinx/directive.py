@@ -153,6 +153,7 @@ class SpeccheckDirective(SphinxDirective):
         "hide": directives.unchanged,
         "exit": _exit,
         "verdicts": verdicts,
+        "examples": directives.flag,
     }
 
     def run(self) -> list[nodes.Node]:
@@ -176,7 +177,8 @@ class SpeccheckDirective(SphinxDirective):
             max_states=self.options.get("max-states", Request.max_states),
             only=tuple(_words(self.options.get("only"))),
             certify="no-certificates" not in self.options,
-            timeout=self.config.speccheck_timeout)
+            timeout=self.config.speccheck_timeout,
+            examples="examples" in self.options)
         outcome = check_request(self, request)
         expected = self.options.get("exit", "0")
         if outcome.error is not None:

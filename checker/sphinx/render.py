@@ -16,7 +16,7 @@ from checker.report.cells import cells, show_value
 from checker.report.steps import action_text, changes
 from checker.report.text import evidence, render_cti, verdict_text
 from checker.results import ModelReport, PropertyResult, Trace, Verdict
-from checker.sphinx.doccomment import blocks, references
+from checker.sphinx.doccomment import blocks, inline, references
 from checker.sphinx.runner import Outcome
 
 PARTS = ("doc", "references", "parameters", "results", "matrix", "certificates", "traces",
@@ -53,7 +53,10 @@ def _cell(content: str | nodes.Node | Sequence[nodes.Node]) -> nodes.entry:
     return entry
 
 
-def table(header: Sequence[str], rows: Sequence[Sequence[str | nodes.Node | nodes.entry]],
+Cell = str | nodes.Node | list[nodes.Node]
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[Cell]],
           classes: Sequence[str] = ()) -> nodes.table:
     """A plain table; a cell may be an entry already (to span rows)."""
     tab = nodes.table(classes=["sc-table", *classes])
@@ -98,6 +101,13 @@ def _literal(text: str, language: str = "none", linenos: bool = False) -> nodes.
     return block
 
 
+def _styled(text: str, cls: str) -> nodes.paragraph:
+    """A paragraph of checker text, its `code` spans set as code."""
+    para = nodes.paragraph(classes=[cls])
+    para.extend(inline(text))
+    return para
+
+
 def _rubric(text: str) -> nodes.rubric:
     return nodes.rubric(text, text)
 
@@ -110,11 +120,11 @@ def _parameters(o: Outcome) -> list[nodes.Node]:
     if not o.info.params:
         return []
     swept = set(o.swept or ())
-    rows: list[list[str | nodes.Node]] = []
+    rows: list[list[Cell]] = []
     for p in o.info.params:
         value = f"{p.value} (swept)" if p.name in swept else p.value
         rows.append([nodes.literal(p.name, p.name), value,
-                     ", ".join(p.values) if p.values else p.type, " ".join(p.docs)])
+                     ", ".join(p.values) if p.values else p.type, inline(" ".join(p.docs))])
     return [_rubric("Parameters"),
             table(["parameter", "value" if not swept else "default", "values", "meaning"],
                   rows, ["sc-params"])]
@@ -122,7 +132,7 @@ def _parameters(o: Outcome) -> list[nodes.Node]:
 
 def _results_table(report: ModelReport, anchors: dict[tuple[int, str], str], index: int
                    ) -> nodes.table:
-    rows: list[list[str | nodes.Node]] = []
+    rows: list[list[Cell]] = []
     for r in report.results:
         shown: nodes.Node = verdict_node(r)
         target = anchors.get((index, r.name))
@@ -131,7 +141,7 @@ def _results_table(report: ModelReport, anchors: dict[tuple[int, str], str], ind
             ref.append(shown)
             shown = ref
         rows.append([nodes.literal(r.name, r.name), shown, r.engine, evidence(r),
-                     r.description])
+                     inline(r.description)])
     return table(["property", "verdict", "engine", "evidence", "meaning"], rows,
                  ["sc-results"])
 
@@ -139,7 +149,7 @@ def _results_table(report: ModelReport, anchors: dict[tuple[int, str], str], ind
 def _results(o: Outcome, anchors: dict[tuple[int, str], str]) -> list[nodes.Node]:
     if not o.reports:
         return []
-    if o.swept is None:
+    if not o.swept:  # a single run (or a sweep with every parameter fixed by -D)
         out: list[nodes.Node] = []
         for i, report in enumerate(o.reports):
             config = configuration(report)
@@ -154,13 +164,13 @@ def _results(o: Outcome, anchors: dict[tuple[int, str], str]) -> list[nodes.Node
 
 
 def _matrix(o: Outcome, anchors: dict[tuple[int, str], str]) -> list[nodes.Node]:
-    if o.swept is None or not o.reports:
+    if not o.swept or not o.reports:
         return []
     props = [r.name for r in o.reports[0].results]
-    rows: list[list[str | nodes.Node]] = []
+    rows: list[list[Cell]] = []
     for i, report in enumerate(o.reports):
         values = dict(report.params)
-        row: list[str | nodes.Node] = [show_value(values.get(n)) for n in o.swept]
+        row: list[Cell] = [show_value(values.get(n)) for n in o.swept]
         by_name = {r.name: r for r in report.results}
         for p in props:
             r = by_name.get(p)
@@ -257,12 +267,10 @@ def trace_nodes(r: PropertyResult, trace: Trace) -> list[nodes.Node]:
             item.append(bullets)
         bad = step.failure is not None or (state_bad and i == last)
         if step.failure is not None:
-            said = f"✗ {r.name}: {step.failure}"
-            item.append(nodes.paragraph(said, said, classes=["sc-failure"]))
+            item.append(_styled(f"✗ {r.name}: {step.failure}", "sc-failure"))
         elif bad:
-            said = f"✗ {r.name} violated in state {i + 1}" + (
-                f": {r.message}" if r.message else "")
-            item.append(nodes.paragraph(said, said, classes=["sc-failure"]))
+            item.append(_styled(f"✗ {r.name} violated in state {i + 1}" + (
+                f": {r.message}" if r.message else ""), "sc-failure"))
         if bad:
             item["classes"].append("sc-violation")
         steps.append(item)
@@ -270,35 +278,61 @@ def trace_nodes(r: PropertyResult, trace: Trace) -> list[nodes.Node]:
     return out
 
 
+def _counterexample(report: ModelReport, r: PropertyResult, anchor: str) -> nodes.container:
+    assert r.trace is not None
+    box = nodes.container(classes=["sc-counterexample"], ids=[anchor])
+    config = configuration(report)
+    steps = "1 step" if r.trace.length == 1 else f"{r.trace.length} steps"
+    box.append(_rubric(f"Counterexample: {r.name} {verdict_text(r)}"
+                       + (f" — {config}" if config else "")))
+    if r.message:
+        box.append(_styled(r.message, "sc-message"))
+    box.append(nodes.paragraph(
+        "", f"{steps}, replayed by the explicit evaluator. One lane per thread; "
+        "the bar beside a lane is its current interpreter, the thin bars the "
+        "locks it holds."))
+    picture = svg.render(r.trace, prop=r.name, message=r.message,
+                         title=svg.picture_title(report, r))
+    box.append(nodes.raw("", f'<div class="sc-svg">{picture}</div>', format="html"))
+    box.extend(trace_nodes(r, r.trace))
+    box.append(nodes.paragraph("", "Replay: ", nodes.literal(report.replay, report.replay)))
+    return box
+
+
 def _traces(o: Outcome, anchors: dict[tuple[int, str], str]) -> list[nodes.Node]:
     out: list[nodes.Node] = []
     for i, report in enumerate(o.reports):
         for r in report.results:
             if r.trace is not None:
-                box = nodes.container(classes=["sc-counterexample"], ids=[anchors[(i, r.name)]])
-                config = configuration(report)
-                steps = "1 step" if r.trace.length == 1 else f"{r.trace.length} steps"
-                box.append(_rubric(f"Counterexample: {r.name} {verdict_text(r)}"
-                                   + (f" — {config}" if config else "")))
-                if r.message:
-                    box.append(nodes.paragraph(r.message, r.message, classes=["sc-message"]))
-                box.append(nodes.paragraph(
-                    "", f"{steps}, replayed by the explicit evaluator. One lane per thread; "
-                    "the bar beside a lane is its current interpreter, the thin bars the "
-                    "locks it holds."))
-                picture = svg.render(r.trace, prop=r.name, message=r.message,
-                                     title=svg.picture_title(report, r))
-                box.append(nodes.raw("", f'<div class="sc-svg">{picture}</div>',
-                                     format="html"))
-                box.extend(trace_nodes(r, r.trace))
-                box.append(nodes.paragraph("", "Replay: ", nodes.literal(
-                    report.replay, report.replay)))
-                out.append(box)
+                out.append(_counterexample(report, r, anchors[(i, r.name)]))
             elif r.cti is not None:
                 listing = "\n".join(render_cti(r))
                 out.append(_rubric(f"Counterexample to induction: {r.name}"))
                 out.append(_literal(listing))
-    return ([_rubric("Counterexamples")] + out) if out else []
+    out = ([_rubric("Counterexamples")] + out) if out else []
+    if o.examples:
+        out.append(_rubric("Expected violations in other configurations"))
+        out.append(nodes.paragraph(
+            "", "The model expects these violations in configurations not checked above. "
+            "For each, the first configuration where it is expected (in the order of "
+            "--sweep) was checked, without certificates, to show its counterexample."))
+        bullets = nodes.bullet_list()
+        for report in o.examples:
+            item = nodes.paragraph()
+            item.append(nodes.literal(configuration(report), configuration(report)))
+            item.append(nodes.Text(": "))
+            for n, r in enumerate(report.results):
+                item.append(nodes.Text(", " if n else ""))
+                item.append(nodes.Text(f"{r.name} "))
+                item.append(verdict_node(r))
+            bullets.append(nodes.list_item("", item))
+        out.append(bullets)
+        for j, report in enumerate(o.examples):
+            for r in report.results:
+                if r.trace is not None:
+                    out.append(_counterexample(report, r,
+                                               anchors[(len(o.reports) + j, r.name)]))
+    return out
 
 
 def _expectations(o: Outcome) -> list[nodes.Node]:
@@ -311,11 +345,16 @@ def _expectations(o: Outcome) -> list[nodes.Node]:
                 if r.name == prop and r.expected == outcome_]
         para = nodes.paragraph()
         para.append(nodes.literal(said, said))
+        example = [report for report in o.examples for r in report.results
+                   if r.name == prop and r.expected == outcome_]
         if seen:
             configs = sorted({configuration(rep) for rep in seen})
             shown = "; ".join(c or "default" for c in configs[:4]) + (
                 f"; and {len(configs) - 4} more" if len(configs) > 4 else "")
             para.append(nodes.Text(f" — applies on this page: {shown}"))
+        elif example:
+            shown = configuration(example[0])
+            para.append(nodes.Text(f" — shown below in {shown}"))
         else:
             para.append(nodes.Text(" — no configuration on this page meets this condition; "
                                    "check it with "))
@@ -374,8 +413,8 @@ def render(o: Outcome, parts: frozenset[str], new_id: Callable[[], str]) -> list
         out.append(nodes.paragraph("", "The model has errors; nothing was checked:",
                                    classes=["sc-unexpected"]))
         out.append(_literal("\n".join(o.diagnostics)))
-    anchors = {(i, r.name): new_id() for i, rep in enumerate(o.reports) for r in rep.results
-               if r.trace is not None}
+    anchors = {(i, r.name): new_id() for i, rep in enumerate((*o.reports, *o.examples))
+               for r in rep.results if r.trace is not None}
     if info is not None and "parameters" in parts:
         out.extend(_parameters(o))
     if "results" in parts:

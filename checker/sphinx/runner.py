@@ -19,7 +19,7 @@ import os
 import shlex
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from multiprocessing import get_context
@@ -34,7 +34,7 @@ from spec import codes
 from spec import syntax as S
 from spec.diagnostics import SpecError
 from spec.diagnostics import render as render_diagnostic
-from spec.loader import load_file
+from spec.loader import LoadedModel, load_file
 from spec.printer import print_expr
 from spec.sorts import BoolT, EnumT
 from spec.typecheck import check
@@ -57,6 +57,9 @@ class Request:
     only: tuple[str, ...] = ()
     certify: bool = True
     timeout: float | None = None
+    # also check, without certificates, one configuration for each `expect violated`
+    # that no configuration above exercises, to show its counterexample
+    examples: bool = False
 
     def options(self, defines: tuple[tuple[str, str], ...] | None = None) -> CheckOptions:
         return CheckOptions(engine=self.engine, depth=self.depth, only=self.only,
@@ -132,6 +135,7 @@ class Plan:
     swept: tuple[str, ...] | None  # swept parameters; None when not a sweep
     configs: tuple[Config, ...]
     diagnostics: tuple[str, ...] = ()
+    examples: tuple[Config, ...] = ()  # configurations that show other expected violations
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,7 @@ class Outcome:
     error: str | None
     text: str                      # what `speccheck` prints for the request
     exit: int
+    examples: tuple[ModelReport, ...] = ()  # see Request.examples
 
 
 @contextlib.contextmanager
@@ -217,6 +222,7 @@ def plan(request: Request, root: str) -> Plan:
         except SpecError as exc:
             return Plan(request, None, None, (),
                         tuple(render_diagnostic(d) for d in exc.diagnostics))
+        examples = _examples(request, model, configs, options) if request.examples else []
         files = tuple(str(Path(f).resolve()) for f in model.files)
         params = tuple(ParamDoc(
             p.name, str(p.type), show(p.value),
@@ -225,7 +231,45 @@ def plan(request: Request, root: str) -> Plan:
             for p in program.params)
         info = ModelInfo(program.name, program.docs, _doc_lines(model.root.text),
                          model.root.text, files, params, _expects(model.decls), program.sweep)
-    return Plan(request, info, swept, tuple(configs))
+    return Plan(request, info, swept, tuple(configs), (), tuple(examples))
+
+
+def _violations(model: LoadedModel, defines: tuple[tuple[str, str], ...]) -> set[str]:
+    """The properties the model expects to be violated in a configuration."""
+    try:
+        program = check(model, dict(defines))
+    except SpecError:
+        return set()
+    return {e.name for e in program.expects if e.outcome == "violated"}
+
+
+def _examples(request: Request, model: LoadedModel, configs: list[Config],
+              options: CheckOptions) -> list[Config]:
+    """For each property the model expects to be violated somewhere but not in the
+    planned configurations, the first configuration of a full sweep (boolean and
+    enumeration parameters, as --sweep orders them) where it is: checked without
+    certificates, for its counterexample."""
+    covered: set[str] = set()
+    for c in configs:
+        covered |= _violations(model, c.defines)
+    missing = {prop for outcome, prop, _ in _expects(model.decls)
+               if outcome == "violated"} - covered
+    if not missing:
+        return []
+    domains = sweep_parameters(request.path, options, all_parameters=True)
+    names = [n for n, _ in domains]
+    plain = replace(request, sweep="none", certify=False, examples=False)
+    chosen: list[Config] = []
+    for combo in itertools.islice(itertools.product(*(v for _, v in domains)),
+                                  MAX_CONFIGURATIONS):
+        values = tuple((n, show(v)) for n, v in zip(names, combo, strict=True))
+        found = _violations(model, (*request.defines, *values)) & missing
+        if found:
+            chosen.append(Config(plain, values, False, configs[0].model_hash))
+            missing -= found
+        if not missing:
+            break
+    return chosen
 
 
 def run_config(config: Config, cache_dir: str = "") -> ConfigResult:
@@ -308,11 +352,12 @@ def _default_index(info: ModelInfo, reports: tuple[ModelReport, ...]) -> int | N
     return None
 
 
-def outcome(p: Plan, results: list[ConfigResult]) -> Outcome:
+def outcome(p: Plan, results: list[ConfigResult], examples: Sequence[ConfigResult] = ()
+            ) -> Outcome:
     """Put the configurations' results together as the CLI would print them."""
     req = p.request
     diagnostics = p.diagnostics or next((r.diagnostics for r in results if r.diagnostics), ())
-    error = next((r.error for r in results if r.error), None)
+    error = next((r.error for r in (*results, *examples) if r.error), None)
     if diagnostics or error or p.info is None:
         listing = "\n".join(diagnostics) + (
             f"\nspeccheck: {req.path}: {len(diagnostics)} error"
@@ -326,7 +371,8 @@ def outcome(p: Plan, results: list[ConfigResult]) -> Outcome:
     else:
         shown = "".join(text.render(r) for r in reports)
     return Outcome(req, p.info, p.swept, reports, _default_index(p.info, reports), (), None,
-                   shown, int(exit_code(list(reports))))
+                   shown, int(exit_code(list(reports))),
+                   tuple(r.report for r in examples if r.report is not None))
 
 
 class Runner:
@@ -362,7 +408,7 @@ class Runner:
         for p in plans:
             if p.info is None:
                 continue
-            for c in p.configs:
+            for c in (*p.configs, *p.examples):
                 k = key(c, p.info, self.code)
                 if k not in self.cache:
                     todo.setdefault(k, c)
@@ -373,7 +419,8 @@ class Runner:
             if p.info is None:
                 out.append(outcome(p, []))
                 continue
-            out.append(outcome(p, [self.cache[key(c, p.info, self.code)] for c in p.configs]))
+            out.append(outcome(p, [self.cache[key(c, p.info, self.code)] for c in p.configs],
+                               [self.cache[key(c, p.info, self.code)] for c in p.examples]))
         for k in todo:  # an internal error is reported once, not remembered
             if self.cache[k].error is not None:
                 del self.cache[k]
