@@ -46,7 +46,8 @@ configuration and, for models that declare ``sweep``, in every configuration
 of the swept parameters. No verdict on these pages is written by hand; each
 model's page shows its doc comment, its parameters, the evidence for every
 proof (states explored, the certificate) and every counterexample, numbered
-and drawn.
+and drawn, including one for each violation the model expects in a
+configuration not checked by default.
 
 A verdict marked *expected* is a violation the model states with
 ``expect violated``: the counterexample documents why a design was unsafe.
