@@ -13,9 +13,9 @@ import os
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Sequence
 
+from checker import crash
 from checker.batch import FilePlan, plan_file, select_shard
 from checker.cache import Cache, CacheDirError
 from checker.discover import discover
@@ -116,6 +116,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--depth", type=_positive, default=20, help="BMC bound (default 20)")
     p.add_argument("--max-states", type=_positive, default=200_000,
                    help="explicit search limit (default 200000)")
+    p.add_argument("--max-memory", type=_positive, default=4096, metavar="MB",
+                   help="memory the explicit search's states may take; beyond it the "
+                        "search stops and BMC takes over (default 4096)")
     p.add_argument("--only", action="append", default=[], metavar="PROPERTY",
                    help="check only this property (repeatable)")
     p.add_argument("--seed", type=_positive, default=0, help="solver seed (default 0)")
@@ -315,9 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("speccheck: interrupted", file=sys.stderr)
         code = ExitCode.INCONCLUSIVE
     except Exception:  # anything not a user error is a bug in speccheck
-        print("speccheck: internal error — please report this with the model and command line",
-              file=sys.stderr)
-        traceback.print_exc()
+        crash.report(argv)
         code = ExitCode.INTERNAL
     if argv is None:
         sys.exit(code)
@@ -330,7 +331,7 @@ def _main(argv: Sequence[str] | None) -> int:
                            only=tuple(args.only), defines=tuple(args.defines),
                            max_states=args.max_states, timeout=args.timeout,
                            obligation_timeout=args.obligation_timeout, witness=args.witness,
-                           certify=not args.no_certificates)
+                           certify=not args.no_certificates, max_memory=args.max_memory)
     color = not args.no_color and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     to_stdout_json = args.json == "-"
     try:

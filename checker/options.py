@@ -20,6 +20,7 @@ class CheckOptions:
     witness: str | None = None  # a step or routine to show a shortest trace to
     prove: bool = True  # auto: try PDR on what explicit search and BMC left open
     certify: bool = True  # explicit proofs: mine an inductive invariant as a certificate
+    max_memory: int = 4096  # megabytes the explicit search's stored states may take
 
     def solver_timeout_ms(self, remaining: float | None) -> int | None:
         """Milliseconds for one solver query: the smaller of the per-obligation limit
@@ -36,6 +37,8 @@ class CheckOptions:
             args += ["--depth", str(self.depth)]
         if self.engine != "bmc" and self.max_states != CheckOptions.max_states:
             args += ["--max-states", str(self.max_states)]
+        if self.max_memory != CheckOptions.max_memory:
+            args += ["--max-memory", str(self.max_memory)]
         if self.timeout is not None:
             args += ["--timeout", f"{self.timeout:g}"]
         if self.obligation_timeout is not None:

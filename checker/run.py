@@ -11,6 +11,8 @@ import shlex
 import time
 from dataclasses import replace
 
+import z3
+
 from checker.engines.bmc import bmc
 from checker.engines.explicit import explore
 from checker.engines.induction import induction, kinduction
@@ -55,11 +57,34 @@ def check_transition_system(ts: TransitionSystem, options: CheckOptions
     return results, states
 
 
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether an exception means the memory bound was hit (z3 raises its own)."""
+    return isinstance(exc, MemoryError) or (
+        isinstance(exc, z3.Z3Exception) and "out of memory" in str(exc.value))
+
+
 def check_with_coverage(ts: TransitionSystem, options: CheckOptions,
                         start: float | None = None, progress: Progress | None = None
                         ) -> tuple[list[PropertyResult], int | None, Coverage | None,
                                    Trace | None]:
-    """`progress` (optional) hears which stage runs and the depth it has reached."""
+    """`progress` (optional) hears which stage runs and the depth it has reached.
+    Running out of memory makes every result `unknown` (the explicit search stops
+    by itself at ``--max-memory``; this catches what is left, in Python or z3)."""
+    try:
+        return _check_with_coverage(ts, options, start, progress)
+    except (MemoryError, z3.Z3Exception) as exc:
+        if not out_of_memory(exc):
+            raise
+    reason = "out of memory: the model is too large for the engines at this size"
+    props = select(ts, options.only)
+    return [PropertyResult(p.name, p.kind, p.description, Verdict.UNKNOWN, options.engine,
+                           p.expected, reason=reason) for p in props], None, None, None
+
+
+def _check_with_coverage(ts: TransitionSystem, options: CheckOptions,
+                         start: float | None, progress: Progress | None
+                         ) -> tuple[list[PropertyResult], int | None, Coverage | None,
+                                    Trace | None]:
     props = select(ts, options.only)
     coverage: Coverage | None = None
     witness: Trace | None = None
@@ -77,7 +102,7 @@ def check_with_coverage(ts: TransitionSystem, options: CheckOptions,
     if options.engine in ("auto", "explicit"):
         found, stats = explore(ts, props, max_states=options.max_states, deadline=deadline,
                                keep_states=options.certify, witness=options.witness,
-                               progress=progress)
+                               progress=progress, max_memory=options.max_memory)
         witness = stats.witness
         states = stats.states
         results.update(found)

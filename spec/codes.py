@@ -23,6 +23,7 @@ CODES: dict[str, str] = {
     "SC006": "include cycle",
     "SC007": "file too large",
     "SC008": "no model files found",
+    "SC009": "nesting too deep",
     "SC101": "unknown name",
     "SC102": "duplicate declaration",
     "SC103": "model declaration missing or misplaced",

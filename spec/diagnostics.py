@@ -62,6 +62,24 @@ def render(diagnostic: Diagnostic) -> str:
         return f"{where}: {diagnostic.severity}[{diagnostic.code}]: {diagnostic.message}"
 
 
+# A longer source line is shown as a window around the span (a hostile or
+# generated model may put megabytes on one line).
+MAX_SHOWN = 120
+
+
+def _window(text: str, col: int, length: int) -> tuple[str, int, int]:
+    """(the part of the line to show, the span's column in it, the caret length)."""
+    if len(text) <= MAX_SHOWN:
+        return text, col, length
+    start = max(0, col - 1 - MAX_SHOWN // 3)
+    shown = text[start:start + MAX_SHOWN]
+    prefix = "..." if start > 0 else ""
+    suffix = "..." if start + MAX_SHOWN < len(text) else ""
+    shown_col = col - start + len(prefix)
+    length = max(1, min(length, len(shown) - (col - 1 - start)))
+    return prefix + shown + suffix, shown_col, length
+
+
 def _render(d: Diagnostic) -> str:
     out = [f"{d.severity}[{d.code}]: {d.message}"]
     if d.span is not None:
@@ -74,7 +92,8 @@ def _render(d: Diagnostic) -> str:
             end_line, end_col = d.span.source.line_col(max(d.span.start, d.span.end - 1))
             length = (end_col - col + 1) if end_line == line and d.span.end > d.span.start else 1
             length = max(1, min(length, max(1, len(text) - col + 1)))
-            caret = " " * (col - 1) + "^" * length
+            text, shown_col, length = _window(text, col, length)
+            caret = " " * (shown_col - 1) + "^" * length
             if d.label:
                 caret += " " + d.label
             out.append(f"{pad} |")

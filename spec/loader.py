@@ -9,7 +9,9 @@ in a model file is ever executed.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,20 +31,57 @@ class LoadedModel:
     files: tuple[str, ...]
 
 
-def read_source(path: Path, display: str, span: Span | None = None) -> SourceFile:
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def _read_regular(path: Path, display: str, span: Span | None) -> tuple[bytes, int]:
+    """The bytes of a regular file, at most one more than MAX_FILE_BYTES. Opening
+    does not block (a named pipe without a writer would), and anything but a
+    regular file (a pipe, /dev/zero, a socket) is refused before it is read.
+    Returns the bytes read and the file's size."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
-        if path.is_dir():
+        info = os.fstat(fd)
+        mode = info.st_mode
+        if stat.S_ISDIR(mode):
             raise SpecError([codes.make("SC001", f"`{display}` is a directory, not a model file",
                                         span, hint="pass a .spec file")])
-        data = path.read_bytes()
+        if not stat.S_ISREG(mode):
+            raise SpecError([codes.make("SC001", f"`{display}` is {_kind(mode)}, not a model "
+                                        "file", span, hint="model files are regular files")])
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_FILE_BYTES:
+            chunk = os.read(fd, MAX_FILE_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        data = b"".join(chunks)
+        return data, max(info.st_size, len(data))
+    finally:
+        os.close(fd)
+
+
+def read_source(path: Path, display: str, span: Span | None = None) -> SourceFile:
+    try:
+        data, size = _read_regular(path, display, span)
     except SpecError:
         raise
     except OSError as exc:
+        if exc.errno == errno.EISDIR:
+            raise SpecError([codes.make("SC001", f"`{display}` is a directory, not a model file",
+                                        span, hint="pass a .spec file")]) from None
         reason = exc.strerror or type(exc).__name__
         raise SpecError([codes.make("SC001", f"cannot read `{display}`: {reason}", span,
                                     hint="check the path and its permissions")]) from None
     if len(data) > MAX_FILE_BYTES:
-        raise SpecError([codes.make("SC007", f"`{display}` is {len(data)} bytes; the limit is "
+        raise SpecError([codes.make("SC007", f"`{display}` is {size} bytes; the limit is "
                                     f"{MAX_FILE_BYTES}", span,
                                     hint="split the model with `include`")])
     if b"\x00" in data:

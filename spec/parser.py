@@ -43,26 +43,64 @@ def grammar_keywords() -> frozenset[str]:
     return frozenset(words)
 
 
+# Levels of the parse tree. Every later stage (type checking, lowering, both
+# evaluators, the printer) recurses once or twice per level, so this bound keeps
+# them far from Python's recursion limit; real models use about 20 levels.
+MAX_NESTING = 200
+# Longer literals are far out of range (Python refuses to convert those of more
+# than 4300 digits; printing them in a message would not help either).
+MAX_DIGITS = 12
+
+_NESTING_HINT = ("name parts of a long expression with `def`, or split deeply nested "
+                 "`if` blocks into separate steps")
+
+
 def parse(source: SourceFile) -> S.Module:
-    """Parse a whole model file; raise SpecError(SC003/SC004/SC005) on bad syntax."""
+    """Parse a whole model file; raise SpecError(SC003/SC004/SC005/SC009) on bad syntax."""
     try:
         tree = _lark().parse(source.text)
     except UnexpectedInput as exc:
         raise SpecError([_syntax_diagnostic(source, exc)]) from None
     except RecursionError:
-        raise SpecError([codes.make("SC003", "expression nested too deeply", Span(source, 0, 0),
-                                    hint="split the expression with `def` definitions")]) from None
+        raise SpecError([_too_deep(Span(source, 0, 0))]) from None
+    deepest = _deeper_than(tree, MAX_NESTING)
+    if deepest is not None:
+        raise SpecError([_too_deep(_node_span(source, deepest))])
     try:
         module = _Builder(source).transform(tree)
     except VisitError as exc:  # only our own SpecErrors are expected here
         if isinstance(exc.orig_exc, SpecError):
             raise exc.orig_exc from None
+        if isinstance(exc.orig_exc, RecursionError):
+            raise SpecError([_too_deep(Span(source, 0, 0))]) from None
         raise exc.orig_exc from exc
     except RecursionError:
-        raise SpecError([codes.make("SC003", "model nested too deeply", Span(source, 0, 0),
-                                    hint="split deeply nested blocks or expressions")]) from None
+        raise SpecError([_too_deep(Span(source, 0, 0))]) from None
     assert isinstance(module, S.Module)
     return module
+
+
+def _too_deep(span: Span) -> Any:
+    return codes.make("SC009", f"the model is nested more than {MAX_NESTING} levels deep here",
+                      span, hint=_NESTING_HINT)
+
+
+def _deeper_than(tree: Tree[Token], limit: int) -> Tree[Token] | None:
+    """The first node (in source order) below `limit` levels, found without recursion."""
+    stack: list[tuple[Tree[Token], int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return node
+        stack.extend((c, depth + 1) for c in reversed(node.children) if isinstance(c, Tree))
+    return None
+
+
+def _node_span(source: SourceFile, node: Tree[Token]) -> Span:
+    meta = node.meta
+    if getattr(meta, "empty", True):
+        return Span(source, 0, 0)
+    return Span(source, meta.start_pos, meta.end_pos)
 
 
 # ---- syntax errors -------------------------------------------------------------------
@@ -406,6 +444,10 @@ class _Builder(Transformer[Token, Any]):
         return S.Unary("-", c[0], self._span(meta))
 
     def int_lit(self, meta: Any, c: list[Any]) -> S.IntLit:
+        if len(c[0]) > MAX_DIGITS:
+            raise SpecError([codes.make(
+                "SC206", f"an integer of {len(c[0])} digits is far beyond 262144, the largest "
+                "integer a model may use", self._span(meta))])
         return S.IntLit(int(c[0]), self._span(meta))
 
     def true_lit(self, meta: Any, c: list[Any]) -> S.BoolLit:

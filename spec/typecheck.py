@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from spec import codes
+from spec import budget, codes
 from spec import syntax as S
 from spec import terms as T
 from spec.diagnostics import Diagnostic, DiagnosticSink, SpecError
@@ -120,12 +120,15 @@ class _Env:
 
 
 def check(model: LoadedModel, overrides: Mapping[str, str] | None = None) -> Program:
+    budget.check_nesting(model)  # before inlining definitions copies them everywhere
     try:
-        return _Checker(model, dict(overrides or {})).run()
+        program = _Checker(model, dict(overrides or {})).run()
     except RecursionError:
-        raise SpecError([codes.make("SC407", "the model is nested too deeply to check",
+        raise SpecError([codes.make("SC009", "the model is nested too deeply to check",
                                     Span(model.root, 0, 0),
                                     hint="split deep expressions with `def`")]) from None
+    budget.check_size(program)  # before any engine expands quantifiers and parameters
+    return program
 
 
 class _Checker:

@@ -61,6 +61,11 @@ CASES: dict[str, list[Case]] = {
                    where="b.spec:2:1", help=True)],
     "SC007": [Case({"model.spec": "model m\n// " + "x" * 1_000_000 + "\n"}, help=True)],
     "SC008": [Case({"adir/keep.txt": "x"}, target="adir", help=True, directory=True)],
+    "SC009": [m("model m\nvar b: bool\ninvariant i: " + "not " * 250 + "b\n",
+                where="model.spec:3:802", help=True),
+              m("model m\nvar b: bool\ndef d0: bool = b\n"
+                + "".join(f"def d{i}: bool = d{i - 1} and b\n" for i in range(1, 130))
+                + "invariant i: d129\n", where="model.spec:128:18", help=True)],
     "SC101": [m("model m\nvar count: bool\ninvariant i: coutn\n",
                 where="model.spec:3:14", help=True)],
     "SC102": [m("model m\nvar x: bool\nvar x: bool\n", where="model.spec:3:1", help=True)],
@@ -95,7 +100,13 @@ CASES: dict[str, list[Case]] = {
     "SC406": [m("model m\nvar x: int[0..2]\nvar y: int[0..2] = x\n",
                 where="model.spec:3:20", help=True)],
     "SC407": [m("model m\nsort A(32)\nvar big: (A, A, A) -> bool\n",
-                where="model.spec:3:10", help=True)],
+                where="model.spec:3:10", help=True),
+              m("model m\nthreads(8)\nsort K(32)\nvar b: bool\n"
+                "action a(t: Thread, x: K, y: K, z: K) { b := true }\n",
+                where="model.spec:5:1", help=True),
+              m("model m\nsort K(32)\nvar s: K -> bool\ninvariant i: forall a: K. "
+                "forall b: K. forall c: K. forall d: K. s[a] and s[b] -> s[c] or s[d]\n",
+                where="model.spec:4:1", help=True)],
     "SC501": [m("model m\nparam N = 1\n", args=("-D", "NOPE=1"), help=True,
                 defines=(("NOPE", "1"),))],
     "SC502": [m("model m\nparam N = 1\n", args=("-D", "N=abc"), defines=(("N", "abc"),))],

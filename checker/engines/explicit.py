@@ -9,6 +9,7 @@ number of states); when it hits ``max_states`` the verdict is *unknown*.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -19,8 +20,17 @@ from checker.results import PropertyResult, Step, Trace, Verdict
 from checker.traces import describe_deadlock, make_step, make_trace
 from spec import terms as T
 from spec.program import PC
+from spec.sorts import MapT, cell_count
 
 ENGINE = "explicit"
+
+# `init` choices the search may enumerate, per state it may keep: each
+# combination of `any` values is tried against the `assume`s one by one.
+COMBINATIONS_PER_STATE = 10
+# Estimated bytes per stored state: the state tuple (a pointer per cell), the
+# map tuples inside it, and the search's own bookkeeping (index, parent, depth).
+BYTES_PER_CELL = 8
+BYTES_PER_STATE = 200
 
 
 @dataclass(frozen=True)
@@ -51,16 +61,32 @@ def antecedent(formula: T.Term) -> T.Term | None:
     return out
 
 
+def state_bytes(ts: TransitionSystem) -> int:
+    """The estimate of one stored state's memory that ``max_memory`` is compared with."""
+    cells = 0
+    for v in ts.vars:
+        cells += (cell_count(v.type) + 1) if isinstance(v.type, MapT) else 1
+    return BYTES_PER_STATE + BYTES_PER_CELL * cells
+
+
 def explore(ts: TransitionSystem, props: list[Property], *, max_states: int = 200_000,
             max_depth: int | None = None, deadline: float | None = None,
             keep_states: bool = False, witness: str | None = None,
-            progress: Progress | None = None
+            progress: Progress | None = None, max_memory: int | None = None
             ) -> tuple[dict[str, PropertyResult], ExplicitStats]:
     """`witness`: an action id (e.g. `cache_set.7`) or routine name; the search also
     looks for the shortest trace that ends with it firing. `progress` hears of each
-    new breadth-first level (its depth and the states stored so far)."""
+    new breadth-first level (its depth and the states stored so far). `max_memory`:
+    megabytes the stored states may take (estimated by ``state_bytes``)."""
     ev = Evaluator(ts)
     start = time.monotonic()
+    combinations = math.prod(len(values) for _, _, values in ts.init.choices)
+    if combinations > COMBINATIONS_PER_STATE * max(max_states, 1):
+        return _not_started(ts, props, f"`init` leaves {combinations} combinations of `any` "
+                            f"values to try, more than {COMBINATIONS_PER_STATE} per state of "
+                            f"the state limit ({max_states})", start)
+    memory_states = (None if max_memory is None
+                     else max(1, max_memory * 1024 * 1024 // state_bytes(ts)))
     actions = [CompiledAction(ev, a) for a in ts.actions]
     state_props = [(p, ev.compile(p.formula)) for p in props if p.formula is not None]
     pending = {p.name for p in props}
@@ -138,7 +164,7 @@ def explore(ts: TransitionSystem, props: list[Property], *, max_states: int = 20
         out.sort(key=lambda x: x[0])  # keep the declaration order: deterministic traces
         return out
 
-    for s in ev.initial_states(max_states + 1):
+    for s in ev.initial_states(min(max_states, memory_states or max_states) + 1):
         add(s, None, 0)
     complete = True
     i = 0
@@ -146,6 +172,9 @@ def explore(ts: TransitionSystem, props: list[Property], *, max_states: int = 20
     witness_trace: Trace | None = None
     while i < len(states) and (pending or (witness is not None and witness_trace is None)):
         if len(states) > max_states or (deadline is not None and time.monotonic() > deadline):
+            complete = False
+            break
+        if memory_states is not None and len(states) > memory_states:
             complete = False
             break
         state = states[i]
@@ -197,11 +226,23 @@ def explore(ts: TransitionSystem, props: list[Property], *, max_states: int = 20
         else:
             why = ("deadline reached" if deadline is not None and time.monotonic() > deadline
                    else f"state limit {max_states} reached" if len(states) > max_states
+                   else f"memory limit {max_memory} MB reached ({len(states)} states of about "
+                        f"{state_bytes(ts)} bytes)"
+                   if memory_states is not None and len(states) > memory_states
                    else f"depth limit {max_depth} reached")
             found[p.name] = PropertyResult(
                 p.name, p.kind, p.description, Verdict.UNKNOWN, ENGINE, p.expected,
                 states=stats.states, reason=f"explicit search incomplete: {why}")
     return found, stats
+
+
+def _not_started(ts: TransitionSystem, props: list[Property], why: str, start: float
+                 ) -> tuple[dict[str, PropertyResult], ExplicitStats]:
+    found = {p.name: PropertyResult(p.name, p.kind, p.description, Verdict.UNKNOWN, ENGINE,
+                                    p.expected, states=0,
+                                    reason=f"explicit search not started: {why}")
+             for p in props}
+    return found, ExplicitStats(0, 0, False, time.monotonic() - start)
 
 
 def _violation(p: Property, states: list[State], steps: list[Step], ts: TransitionSystem,
