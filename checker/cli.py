@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Sequence
 
-from checker import crash
+from checker import crash, mutate
 from checker.batch import FilePlan, plan_file, select_shard
 from checker.cache import Cache, CacheDirError
 from checker.discover import discover
@@ -26,6 +26,7 @@ from checker.report import junit, sarif, summary, svg, text, to_json
 from checker.results import ExitCode, ModelReport, exit_code
 from checker.sweep import render_matrix
 from checker.workers import WorkerDied, execute
+from spec.diagnostics import SpecError
 from spec.diagnostics import render as render_diagnostic
 
 VERSION = "0.1.0"
@@ -309,6 +310,52 @@ def _write_file(path: str, content: str) -> bool:
     return True
 
 
+def mutate_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="speccheck mutate", description="Mutation testing: check variants of "
+                "a model that each carry one deliberate mistake (a dropped await, lock or "
+                "switch, an if made true, an ownership test inverted) and report which ones "
+                "its properties catch.")
+    p.add_argument("file", metavar="FILE", help="model file (.spec)")
+    p.add_argument("-D", dest="defines", action="append", type=_define, default=[],
+                   metavar="NAME=VALUE", help="override a model parameter (repeatable)")
+    p.add_argument("--engine", choices=ENGINES, default="auto", help="engine (default auto)")
+    p.add_argument("--depth", type=_positive, default=20, help="BMC bound (default 20)")
+    p.add_argument("--max-states", type=_positive, default=200_000,
+                   help="explicit search limit (default 200000)")
+    p.add_argument("--timeout", type=_seconds, default=120.0, metavar="SECONDS",
+                   help="time limit per mutant and configuration (default 120)")
+    p.add_argument("--sweep", action="store_true",
+                   help="check each mutant in every configuration of the model's sweep")
+    p.add_argument("--limit", type=_positive, default=None, metavar="N",
+                   help="check at most N mutants, spread evenly over the list")
+    p.add_argument("--mutant", action="append", default=[], metavar="ID",
+                   help="check only this mutant (repeatable)")
+    p.add_argument("--list", action="store_true", help="list the mutants, check nothing")
+    p.add_argument("--timings", action="store_true", help="print each mutant's run time")
+    return p
+
+
+def _mutate(argv: Sequence[str]) -> int:
+    args = mutate_parser().parse_args(argv)
+    options = CheckOptions(engine=args.engine, depth=args.depth, defines=tuple(args.defines),
+                           max_states=args.max_states, timeout=args.timeout, certify=False)
+    try:
+        if args.list:
+            sys.stdout.write(mutate.render_list(args.file))
+            return ExitCode.OK
+        report = mutate.run(args.file, options, limit=args.limit, sweep=args.sweep,
+                            only=tuple(args.mutant))
+    except SpecError as exc:
+        for d in exc.diagnostics:
+            print(render_diagnostic(d), file=sys.stderr)
+        return ExitCode.SPEC_ERROR
+    except mutate.MutationError as exc:
+        print(f"speccheck mutate: {exc}", file=sys.stderr)
+        return ExitCode.UNEXPECTED
+    sys.stdout.write(mutate.render(report, timings=args.timings))
+    return mutate.exit_code(report)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         code = _main(argv)
@@ -326,6 +373,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
+    given = list(sys.argv[1:] if argv is None else argv)
+    if given[:1] == ["mutate"]:  # `speccheck mutate FILE`; `./mutate` names a model file
+        return _mutate(given[1:])
     args = parser().parse_args(argv)
     options = CheckOptions(engine=args.engine, depth=args.depth, seed=args.seed,
                            only=tuple(args.only), defines=tuple(args.defines),

@@ -109,8 +109,17 @@ def load_text(name: str, text: str) -> LoadedModel:
 
 
 def load_file(path: str | os.PathLike[str], include_dirs: tuple[Path, ...] = ()) -> LoadedModel:
-    top = Path(path)
-    root = read_source(top, str(path))
+    return _load(Path(path), read_source(Path(path), str(path)), include_dirs)
+
+
+def load_text_at(path: str | os.PathLike[str], text: str,
+                 include_dirs: tuple[Path, ...] = ()) -> LoadedModel:
+    """Model text standing in for the file at `path`: its includes are found next
+    to that file, under the same rules (used for the mutants of a model)."""
+    return _load(Path(path), SourceFile.from_text(str(path), text), include_dirs)
+
+
+def _load(top: Path, root: SourceFile, include_dirs: tuple[Path, ...]) -> LoadedModel:
     allowed = tuple(p.resolve() for p in (top.resolve().parent, *include_dirs))
     files: list[str] = [root.name]
     decls = _expand(root, top.resolve(), allowed, (top.resolve(),), files)
