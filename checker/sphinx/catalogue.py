@@ -184,6 +184,13 @@ class CatalogueDirective(SphinxDirective):
                 config = configuration(default)
                 model_cell.append(nodes.paragraph("", f"default: {config}",
                                                   classes=["sc-config"]))
+            elsewhere = [f"{r.name} ({configuration(rep)})" for rep in o.examples
+                         for r in rep.results
+                         if r.verdict is Verdict.VIOLATED and r.expected == "violated"]
+            if elsewhere:
+                model_cell.append(nodes.paragraph(
+                    "", "counterexamples on its page for the violations expected in "
+                    "other configurations: " + "; ".join(elsewhere), classes=["sc-config"]))
         header = ["model", "property", "verdict (default configuration)",
                   *(["across the swept configurations"] if swept else []), "evidence"]
         n = len(found)

@@ -404,23 +404,24 @@ class Runner:
 
     def outcomes(self, plans: list[Plan]) -> list[Outcome]:
         """Check every configuration of these plans that is not cached (all at once)."""
+        # keys are computed once: a model edited during the build keeps the key (and
+        # the results) of the text that was checked; the next build sees the change
+        keys = [([key(c, p.info, self.code) for c in p.configs],
+                 [key(c, p.info, self.code) for c in p.examples])
+                if p.info is not None else ([], []) for p in plans]
         todo: dict[str, Config] = {}
-        for p in plans:
-            if p.info is None:
-                continue
-            for c in (*p.configs, *p.examples):
-                k = key(c, p.info, self.code)
+        for p, (main, extra) in zip(plans, keys, strict=True):
+            for k, c in zip((*main, *extra), (*p.configs, *p.examples), strict=True):
                 if k not in self.cache:
                     todo.setdefault(k, c)
         if todo:
             self._run(todo)
         out = []
-        for p in plans:
+        for p, (main, extra) in zip(plans, keys, strict=True):
             if p.info is None:
                 out.append(outcome(p, []))
                 continue
-            out.append(outcome(p, [self.cache[key(c, p.info, self.code)] for c in p.configs],
-                               [self.cache[key(c, p.info, self.code)] for c in p.examples]))
+            out.append(outcome(p, [self.cache[k] for k in main], [self.cache[k] for k in extra]))
         for k in todo:  # an internal error is reported once, not remembered
             if self.cache[k].error is not None:
                 del self.cache[k]
