@@ -23,4 +23,5 @@ highlight_language = "none"
 pygments_style = "sphinx"
 html_theme = "alabaster"
 # wide enough for the text reports (100 columns) and two-thread trace pictures
-html_theme_options = {"page_width": "1240px", "sidebar_width": "240px"}
+html_theme_options = {"page_width": "1240px", "sidebar_width": "240px",
+                      "body_max_width": "none"}

@@ -27,7 +27,7 @@ from sphinx.util.docutils import SphinxDirective
 from checker.results import PropertyResult, Verdict
 from checker.sphinx import state
 from checker.sphinx.directive import relative_to_root
-from checker.sphinx.render import Cell, configuration, table, verdict_node
+from checker.sphinx.render import Cell, table, verdict_node
 from checker.sphinx.runner import Outcome, Request, plan
 
 logger = logging.getLogger(__name__)
@@ -180,17 +180,17 @@ class CatalogueDirective(SphinxDirective):
                 rows.append([model_cell, *shown] if len(rows) == first else shown)
                 totals[_total_word(r)] += 1
             model_cell["morerows"] = len(rows) - first - 1
-            if o.swept is not None:
-                config = configuration(default)
-                model_cell.append(nodes.paragraph("", f"default: {config}",
+            if o.swept:
+                model_cell.append(nodes.paragraph("", f"sweeps {', '.join(o.swept)}",
                                                   classes=["sc-config"]))
-            elsewhere = [f"{r.name} ({configuration(rep)})" for rep in o.examples
-                         for r in rep.results
-                         if r.verdict is Verdict.VIOLATED and r.expected == "violated"]
+            elsewhere = list(dict.fromkeys(
+                r.name for rep in o.examples for r in rep.results
+                if r.verdict is Verdict.VIOLATED and r.expected == "violated"))
             if elsewhere:
                 model_cell.append(nodes.paragraph(
-                    "", "counterexamples on its page for the violations expected in "
-                    "other configurations: " + "; ".join(elsewhere), classes=["sc-config"]))
+                    "", "expected violations in other configurations, with their "
+                    "counterexamples on its page: " + ", ".join(elsewhere),
+                    classes=["sc-config"]))
         header = ["model", "property", "verdict (default configuration)",
                   *(["across the swept configurations"] if swept else []), "evidence"]
         n = len(found)

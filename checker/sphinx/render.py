@@ -314,8 +314,9 @@ def _traces(o: Outcome, anchors: dict[tuple[int, str], str]) -> list[nodes.Node]
         out.append(_rubric("Expected violations in other configurations"))
         out.append(nodes.paragraph(
             "", "The model expects these violations in configurations not checked above. "
-            "For each, the first configuration where it is expected (in the order of "
-            "--sweep) was checked, without certificates, to show its counterexample."))
+            "For each, the first configuration where it is expected (in the order of ",
+            nodes.literal("--sweep", "--sweep"),
+            nodes.Text(") was checked, without certificates, to show its counterexample.")))
         bullets = nodes.bullet_list()
         for report in o.examples:
             item = nodes.paragraph()

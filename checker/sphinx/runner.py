@@ -36,7 +36,7 @@ from spec.diagnostics import SpecError
 from spec.diagnostics import render as render_diagnostic
 from spec.loader import LoadedModel, load_file
 from spec.printer import print_expr
-from spec.sorts import BoolT, EnumT
+from spec.sorts import BoolT, EnumT, IntT
 from spec.typecheck import check
 
 SCHEMA = "1"  # bump when ConfigResult or the planning changes meaning
@@ -225,7 +225,7 @@ def plan(request: Request, root: str) -> Plan:
         examples = _examples(request, model, configs, options) if request.examples else []
         files = tuple(str(Path(f).resolve()) for f in model.files)
         params = tuple(ParamDoc(
-            p.name, str(p.type), show(p.value),
+            p.name, "integer" if isinstance(p.type, IntT) else str(p.type), show(p.value),
             ("false", "true") if isinstance(p.type, BoolT) else
             p.type.values if isinstance(p.type, EnumT) else (), p.docs)
             for p in program.params)
