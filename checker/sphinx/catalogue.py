@@ -24,6 +24,7 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
+from checker.discover import discover
 from checker.results import PropertyResult, Verdict
 from checker.sphinx import state
 from checker.sphinx.directive import relative_to_root
@@ -72,11 +73,22 @@ PAGE = f"""{MARK} from {{source}}; edits are lost.
 """
 
 
+def _where(app: Sphinx) -> Path:
+    return Path(app.confdir, app.config.speccheck_models).resolve()
+
+
 def models(app: Sphinx) -> list[Path]:
-    """The catalogue's models, by file name."""
-    where = Path(app.confdir, app.config.speccheck_models).resolve()
+    """The catalogue's models: the files a proof run over the directory checks
+    (``checker.discover``: shared includes such as runtime.spec are left out),
+    except those named in ``speccheck_skip``."""
     skip = set(app.config.speccheck_skip)
-    return sorted(p for p in where.glob("*.spec") if p.name not in skip)
+    found = discover([str(_where(app))]).files
+    return sorted(Path(f).resolve() for f in found if Path(f).name not in skip)
+
+
+def page(app: Sphinx, model: Path) -> str:
+    """The model's page name: its path in the models directory (sub/x.spec: sub__x)."""
+    return "__".join(model.relative_to(_where(app)).with_suffix("").parts)
 
 
 def request(app: Sphinx, model: Path) -> Request:
@@ -101,8 +113,8 @@ def generate(app: Sphinx) -> None:
     found = models(app)
     pages = {}
     for m in found:
-        title = m.stem
-        pages[m.stem] = PAGE.format(source=os.path.relpath(m, app.srcdir), title=title,
+        title = page(app, m).replace("__", "/")
+        pages[page(app, m)] = PAGE.format(source=os.path.relpath(m, app.srcdir), title=title,
                                     underline="=" * len(title),
                                     path=os.path.relpath(m, where))
     for old in where.glob("*.rst"):
@@ -143,7 +155,7 @@ class CatalogueDirective(SphinxDirective):
         ref = addnodes.pending_xref("", refdomain="std", reftype="doc", reftarget=stem,
                                     refexplicit=True, refwarn=True,
                                     refdoc=self.env.docname)
-        ref.append(nodes.inline(stem, stem))
+        ref.append(nodes.inline(stem, stem.replace("__", "/")))
         return ref
 
     def run(self) -> list[nodes.Node]:
@@ -162,7 +174,7 @@ class CatalogueDirective(SphinxDirective):
         totals: Counter[str] = Counter()
         for m, o in zip(found, outcomes, strict=True):
             model_cell = nodes.entry(morerows=0)
-            model_cell.append(nodes.paragraph("", "", self._link(m.stem)))
+            model_cell.append(nodes.paragraph("", "", self._link(page(app, m))))
             first = len(rows)
             if o.diagnostics or o.error or not o.reports:
                 bad = nodes.inline("", "errors in the model: nothing checked",
