@@ -603,3 +603,31 @@ def test_sarif_code_flow_steps_name_the_file_they_are_in(write_model, run_cli, m
     flow = result["codeFlows"][0]["threadFlows"][0]["locations"]
     assert {x["location"]["physicalLocation"]["artifactLocation"]["uri"] for x in flow} == \
         {"m/lib.spec"}
+
+
+def test_a_worker_that_dies_ends_the_run_with_a_message(run_cli, monkeypatch, tmp_path):
+    """A worker process that dies (killed, out of memory) names its task; the CLI
+    reports it as an internal error (exit 70) without a traceback of its own."""
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    import checker.cli
+    from checker.outcomes import Task
+    from checker.workers import Job, WorkerDied, _in_order
+
+    dead: Future = Future()
+    dead.set_exception(BrokenProcessPool("gone"))
+    job = Job(Task("models/a.spec", (("GIL", "own"),), swept=True), CheckOptions(), "", None,
+              None, False)
+    with pytest.raises(WorkerDied, match=r"models/a.spec \[GIL=own\]"):
+        list(_in_order([dead], [job]))
+
+    def die(*args):
+        raise WorkerDied("a worker process died while checking x.spec (killed, or out of "
+                         "memory)")
+
+    monkeypatch.setattr(checker.cli, "_check_all", die)
+    res = run_cli(["x.spec"])
+    assert res.code == 70
+    assert res.err == ("speccheck: a worker process died while checking x.spec (killed, or "
+                       "out of memory)\n")
