@@ -324,8 +324,11 @@ def mutate_parser() -> argparse.ArgumentParser:
                    help="explicit search limit (default 200000)")
     p.add_argument("--timeout", type=_seconds, default=120.0, metavar="SECONDS",
                    help="time limit per mutant and configuration (default 120)")
-    p.add_argument("--sweep", action="store_true",
-                   help="check each mutant in every configuration of the model's sweep")
+    p.add_argument("--sweep", action="store_true", default=None,
+                   help="check each mutant in every combination of the boolean and "
+                        "enumeration parameters (default: the model's declared sweep)")
+    p.add_argument("--no-sweep", dest="sweep", action="store_false",
+                   help="check each mutant in the default configuration only")
     p.add_argument("--limit", type=_positive, default=None, metavar="N",
                    help="check at most N mutants, spread evenly over the list")
     p.add_argument("--mutant", action="append", default=[], metavar="ID",

@@ -306,24 +306,30 @@ def _verdicts(results: list[PropertyResult]) -> tuple[str | None, str | None]:
     return None, None
 
 
-def configurations(model: LoadedModel, options: CheckOptions, sweep: bool
+def configurations(model: LoadedModel, options: CheckOptions, sweep: bool | None
                    ) -> list[tuple[tuple[str, str], ...]]:
-    """The -D settings to check: the model's defaults, or every configuration of
-    its declared sweep."""
-    if not sweep:
+    """The -D settings a plain `speccheck FILE` would check: every configuration of
+    the model's declared sweep, or its defaults. `sweep=True` sweeps every boolean
+    and enumeration parameter, `sweep=False` checks the defaults only."""
+    if sweep is False:
         return [options.defines]
     program = check(model, dict(options.defines))
-    params = program_sweep(program, options, all_parameters=not program.sweep)
+    if sweep is None and not program.sweep:
+        return [options.defines]
+    params = program_sweep(program, options, all_parameters=bool(sweep))
     names = [n for n, _ in params]
     return [(*options.defines, *((n, show(v)) for n, v in zip(names, combo, strict=True)))
             for combo in itertools.product(*(vals for _, vals in params))]
 
 
-def run(path: str, options: CheckOptions, *, limit: int | None = None, sweep: bool = False,
+def run(path: str, options: CheckOptions, *, limit: int | None = None,
+        sweep: bool | None = None,
         only: tuple[str, ...] = (), progress: Callable[[MutantResult], None] | None = None
         ) -> MutationReport:
     """Check every mutant of the model at `path` (or `limit` of them, or those whose
-    ids are in `only`). `options.timeout` bounds each mutant's check."""
+    ids are in `only`) in the configurations a plain run checks (see
+    ``configurations``). `options.timeout` bounds each mutant's check in each
+    configuration."""
     model = load_file(path)
     text = model.root.text
     module = parse(model.root)
