@@ -195,8 +195,11 @@ def _matrix(o: Outcome, anchors: dict[tuple[int, str], str]) -> list[nodes.Node]
         f"{'s' if n != 1 else ''}), each checked with its own expectations: (exp) marks a "
         "violation the model expects there, ! a result against expectation. A violated "
         "cell links to its counterexample.")
-    return [_rubric("Configuration matrix"), intro,
-            table([*o.swept, *props], rows, ["sc-matrix"])]
+    wide = nodes.container(classes=["sc-scroll"])  # many properties: scroll, not overflow
+    # a narrow column may break a long property name after an underscore
+    header = [*o.swept, *(p.replace("_", "_\u200b") for p in props)]
+    wide.append(table(header, rows, ["sc-matrix"]))
+    return [_rubric("Configuration matrix"), intro, wide]
 
 
 def _certificates(o: Outcome) -> list[nodes.Node]:
