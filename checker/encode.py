@@ -47,6 +47,7 @@ class Encoder:
             for a in ts.actions
             for combo in itertools.product(*(domain(t) for _, t in a.params))]
         self._selectors: dict[int, Z] = {}
+        self._memo: dict[tuple[int, int, int], tuple[T.Term, dict[str, Z], Z]] = {}
         self.true = z3.BoolVal(True, ctx)
         self.false = z3.BoolVal(False, ctx)
 
@@ -160,7 +161,21 @@ class Encoder:
         return self._selectors[k]
 
     # ---- terms -------------------------------------------------------------------------
-    def term(self, t: T.Term, k: int, env: dict[str, Z]) -> Z:  # noqa: C901
+    def term(self, t: T.Term, k: int, env: dict[str, Z]) -> Z:
+        """The encoding of `t` at step k, memoized per (term object, step, environment
+        object). Lowering shares subterms -- each statement of a step reads the state
+        the earlier ones left -- so one node is reached along many paths; without
+        the memo the encoding grows exponentially with the statements of a step (the
+        evaluator memoizes its compiled terms the same way)."""
+        key = (id(t), k, id(env))
+        hit = self._memo.get(key)
+        if hit is not None and hit[0] is t and hit[1] is env:
+            return hit[2]
+        z = self._term(t, k, env)
+        self._memo[key] = (t, env, z)  # keeps both alive, so their ids stay unique
+        return z
+
+    def _term(self, t: T.Term, k: int, env: dict[str, Z]) -> Z:  # noqa: C901
         match t:
             case T.Lit(v, ty):
                 if isinstance(ty, NoneT):
