@@ -67,7 +67,9 @@ def tool_fingerprint() -> tuple[tuple[str, str], ...]:
 
     digest = hashlib.sha256()
     for package in (spec, checker):
-        base = Path(package.__file__ or ".").parent
+        # `spec` is a namespace package (no __init__.py, __file__ is None):
+        # its directory comes from __path__, never from the working directory
+        base = Path(next(iter(package.__path__)))
         for path in sorted(base.rglob("*")):
             if path.suffix in (".py", ".lark") and "__pycache__" not in path.parts:
                 digest.update(str(path.relative_to(base.parent)).encode() + b"\x00")
