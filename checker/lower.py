@@ -19,7 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from checker.ir import Action, Failure, Init, Property, StateVar, TransitionSystem
+from spec import codes
 from spec import terms as T
+from spec.diagnostics import SpecError
 from spec.program import (
     BUILTIN_PROPERTIES,
     CUR,
@@ -226,6 +228,7 @@ class _Lowering:
             for i, edge in enumerate(node.edges):
                 actions.append(self.lower_edge(r, node, i, edge))
         init = self.lower_init()
+        self.check_steps(labels)
         props = self.properties(actions)
         return TransitionSystem(
             name=p.name, docs=p.docs, files=p.files, vars=tuple(self.vars), init=init,
@@ -234,6 +237,20 @@ class _Lowering:
             thread_values=self.thread.values if self.thread else (),
             sorts=(*p.sorts, p.lock_sort, p.proc_sort, self.pc_t),
         )
+
+    def check_steps(self, labels: list[str]) -> None:
+        """Every `at(t, p, n)` in an invariant names a step the lowering made (SC408)."""
+        known = set(labels)
+        errors = []
+        for inv in self.p.invariants:
+            for name in sorted(_pc_literals(inv.term) - known):
+                proc = name.rsplit(".", 1)[0]
+                steps = [x for x in labels if x.startswith(proc + ".")]
+                errors.append(codes.make(
+                    "SC408", f"`{proc}` has no step {name.rsplit('.', 1)[1]}", inv.span,
+                    hint=f"its steps are 1 to {len(steps)}" if steps else None))
+        if errors:
+            raise SpecError(errors)
 
     # ---- control flow ------------------------------------------------------------------
     def new_label(self, r: RoutineInfo) -> str:
@@ -854,6 +871,19 @@ def _uses(p: Program, kinds: tuple[type, ...]) -> bool:
                 return True
         return False
     return any(walk(r.body) for r in p.routines)
+
+
+def _pc_literals(t: T.Term) -> set[str]:
+    """Program-counter labels a term names (from `at`)."""
+    out: set[str] = set()
+
+    def go(x: T.Term) -> T.Term:
+        if isinstance(x, T.Lit) and isinstance(x.type, EnumT) and x.type.name == "PC":
+            out.add(str(x.value))
+        return T.map_children(x, go)
+
+    go(t)
+    return out
 
 
 def _const(t: T.Term) -> Value:

@@ -48,6 +48,7 @@ CODES: dict[str, str] = {
     "SC405": "missing runtime declaration",
     "SC406": "not a constant",
     "SC407": "model too large",
+    "SC408": "unknown procedure step",
     "SC501": "unknown parameter on the command line",
     "SC502": "bad parameter value on the command line",
     "SC503": "unknown property selected",

@@ -28,7 +28,9 @@ from spec.program import (
     LEVEL,
     LEVEL_T,
     LIVE,
+    PC,
     PROC,
+    SAVED,
     ExpectInfo,
     InvariantInfo,
     LockInfo,
@@ -96,6 +98,8 @@ BUILTIN_FUNCTIONS: dict[str, str] = {
     "bound": "bound(ts): the thread a detached thread state is bound to, or none",
     "running": "running(t, p): whether thread t is inside procedure p",
     "idle": "idle(t): whether thread t is not inside any procedure",
+    "at": "at(t, p, n, ...): whether thread t is at step n (or one of the steps) of procedure p",
+    "saved": "saved(t): the interpreter `switch back` returns thread t to, or none",
 }
 
 
@@ -805,6 +809,8 @@ class _Checker:
                 raise self.err("SC204", f"`{fn}` is a {self.globals[fn][0]}, not a function",
                                e.span)
             raise self._unknown(e.span, "function", fn, [*self.defs, *BUILTIN_FUNCTIONS])
+        if fn == "at":
+            return self._at(e, args, env)
         arity = {"has": 2, "running": 2}.get(fn, 1)
         if len(args) != arity:
             raise self.err("SC202", f"`{fn}` takes {arity} argument(s), {len(args)} given",
@@ -838,10 +844,14 @@ class _Checker:
                 raise self.err("SC403", "`has` needs a dict object", target.span)
             item = self._item(target.id, (args[1],), e.span, env)
             return T.ne(item, T.Lit(None, NoneT()))
-        if fn in ("cur", "live", "idle", "running"):
+        if fn in ("cur", "live", "idle", "running", "saved"):
             thread = self.expr(args[0], env, self._need_thread(e.span))
             if fn == "cur":
                 return self._cur(thread)
+            if fn == "saved":
+                interp_t = self._need_interp(e.span)
+                return T.select(T.VarRef(SAVED, MapT((self.thread,), OptionT(interp_t))),  # type: ignore[arg-type]
+                                (thread,))
             if fn == "live":
                 return T.select(T.VarRef(LIVE, MapT((self.thread,), BOOL)), (thread,))  # type: ignore[arg-type]
             proc = T.select(T.VarRef(PROC, MapT((self.thread,), OptionT(self.proc_sort_now()))),  # type: ignore[arg-type]
@@ -863,6 +873,31 @@ class _Checker:
                                hint=codes.did_you_mean(print_expr(target), list(self.tstates)))
             return T.VarRef(tstate_var(target.id), OptionT(self._need_thread(e.span)))
         raise AssertionError(fn)
+
+    def _at(self, e: S.Expr, args: tuple[S.Expr, ...], env: _Env) -> T.Term:
+        """`at(t, p, n, ...)`: thread t's program counter is one of these steps of p
+        (step numbers as in traces and `--witness`; checked by the lowering, SC408)."""
+        if len(args) < 3:
+            raise self.err("SC202", "`at` takes a thread, a procedure and step numbers",
+                           e.span, hint=BUILTIN_FUNCTIONS["at"])
+        if not env.state:
+            raise self.err("SC406", f"{env.what} cannot read runtime state (`at`)", e.span)
+        thread_t = self._need_thread(e.span)
+        thread = self.expr(args[0], env, thread_t)
+        p = args[1]
+        if not (isinstance(p, S.Name) and p.id in self.procs):
+            raise self.err("SC101", "`at` needs a procedure name", p.span,
+                           hint=codes.did_you_mean(print_expr(p), self.procs))
+        pc_t = EnumT("PC", ())  # the labels are known after lowering (TransitionSystem.sorts)
+        pc = T.select(T.VarRef(PC, MapT((thread_t,), pc_t)), (thread,))
+        steps: list[T.Term] = []
+        for a in args[2:]:
+            if not isinstance(a, S.IntLit) or a.value < 1:
+                raise self.err("SC201", "a step of a procedure is a positive integer literal",
+                               a.span, hint="step numbers are the ones traces show, e.g. "
+                               f"`{p.id}.3` is step 3")
+            steps.append(T.eq(pc, T.Lit(f"{p.id}.{a.value}", pc_t)))
+        return T.disj(*steps)
 
     def proc_sort_now(self) -> EnumT:
         return EnumT("Proc", tuple(self.procs))

@@ -107,6 +107,10 @@ CASES: dict[str, list[Case]] = {
               m("model m\nsort K(32)\nvar s: K -> bool\ninvariant i: forall a: K. "
                 "forall b: K. forall c: K. forall d: K. s[a] and s[b] -> s[c] or s[d]\n",
                 where="model.spec:4:1", help=True)],
+    "SC408": [m("model m\ninterpreters(1)\nthreads(1)\nlock l: mutex\n"
+                "proc p(t: Thread) { acquire l  release l }\n"
+                "invariant i: forall t: Thread. at(t, p, 3) -> holder(l) == t\n",
+                where="model.spec:6:1", help=True)],
     "SC501": [m("model m\nparam N = 1\n", args=("-D", "NOPE=1"), help=True,
                 defines=(("NOPE", "1"),))],
     "SC502": [m("model m\nparam N = 1\n", args=("-D", "N=abc"), defines=(("N", "abc"),))],
