@@ -77,6 +77,25 @@ class Certificate:
 
 
 @dataclass(frozen=True)
+class AllSizes:
+    """The outcome of an all-sizes proof (``--all-sizes``), kept apart from the
+    instance verdict: `proved` only when every obligation was decided in a
+    fragment where z3 is complete (``fragment`` names it)."""
+
+    proved: bool
+    reason: str                        # how it was proved, or why it is unknown
+    sizes: str                         # what "all sizes" covers
+    fragment: str | None = None
+    lemmas: tuple[str, ...] = ()       # lemmas the proof uses (ModelReport.lemmas)
+    cti: Trace | None = None           # counterexample to induction on a finite structure
+    cti_sizes: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def verdict(self) -> str:
+        return "proved for all sizes" if self.proved else "unknown"
+
+
+@dataclass(frozen=True)
 class PropertyResult:
     name: str
     kind: str
@@ -92,6 +111,7 @@ class PropertyResult:
     message: str | None = None        # the violated check's message
     certificate: Certificate | None = None
     cti: Trace | None = None          # counterexample to induction (never a violation)
+    all_sizes: AllSizes | None = None  # the parameterised proof, with --all-sizes
 
     @property
     def as_expected(self) -> bool:
@@ -130,6 +150,7 @@ class ModelReport:
     coverage: Coverage | None = None
     witness_of: str | None = None   # --witness STEP
     witness: Trace | None = None
+    lemmas: tuple[tuple[str, str], ...] = ()  # (name, expression) of lemmas found for all sizes
 
 
 def exit_code(reports: list[ModelReport], fail_on_vacuity: bool = False) -> ExitCode:
@@ -141,6 +162,9 @@ def exit_code(reports: list[ModelReport], fail_on_vacuity: bool = False) -> Exit
            for r in results):
         return ExitCode.UNEXPECTED
     if any(not r.as_expected for r in results):
+        return ExitCode.INCONCLUSIVE
+    if any(r.all_sizes is not None and not r.all_sizes.proved and r.expected == "holds"
+           for r in results):  # --all-sizes asked for a proof it did not get
         return ExitCode.INCONCLUSIVE
     if any(r.verdict is Verdict.UNKNOWN for r in results):
         return ExitCode.INCONCLUSIVE
