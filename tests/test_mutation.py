@@ -4,7 +4,7 @@ models, explanations of equivalent mutants, and the run over every model in mode
 The models are found when the tests are collected, so a model added to models/
 is mutation-tested without touching this file. The normal run checks the first
 mutant of each proved model; the full run of every mutant is marked `slow`
-(it still runs in CI; `pytest -m "not slow"` leaves it out).
+and runs with `pytest -m slow` (too long for the default run and CI's budget).
 """
 
 from __future__ import annotations
