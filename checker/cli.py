@@ -103,6 +103,23 @@ def _write_pictures(path: str, reports: list[ModelReport]) -> bool:
     return True
 
 
+def lemmas_file(reports: list[ModelReport]) -> str:
+    """The lemmas --all-sizes found, as declarations of the modeling language."""
+    out = []
+    for m in reports:
+        params = " ".join(f"{n}={v}" for n, v in m.params)
+        out.append(f"// Lemmas found by `speccheck --all-sizes` for model {m.model} ({m.file}"
+                   + (f"; {params}" if params else "") + ").\n"
+                   "// Together with the model's properties they are inductive for every "
+                   "size; add them\n// to the model (or `include` this file at its end). "
+                   "Steps: at(t, proc, n) as in traces.\n")
+        out.extend(f"lemma {name}: {text}\n" for name, text in m.lemmas)
+        if not m.lemmas:
+            out.append("// (no lemmas: nothing was proved for all sizes, or no lemma was "
+                       "needed)\n")
+    return "\n".join(out)
+
+
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="speccheck", description="Check models of CPython's import state: R1 "
                 "(shared state under a global lock), R2 (owner-current free/resize), lock "
@@ -161,6 +178,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--certificate", metavar="FILE",
                    help="save the certificates (re-checked inductive invariants) of all "
                         "proofs to FILE")
+    p.add_argument("--all-sizes", action="store_true",
+                   help="also prove each property for any number of interpreters, threads "
+                        "and other parameter-sized sorts (lemmas found automatically; "
+                        "'proved for all sizes' only in a decidable fragment)")
+    p.add_argument("--emit-lemmas", metavar="FILE",
+                   help="write the lemmas --all-sizes found as `lemma` declarations to FILE "
+                        "(implies --all-sizes)")
     p.add_argument("--no-certificates", action="store_true",
                    help="skip mining certificates for explicit proofs (faster; the proofs "
                         "stand on the exhaustive search alone)")
@@ -384,7 +408,8 @@ def _main(argv: Sequence[str] | None) -> int:
                            only=tuple(args.only), defines=tuple(args.defines),
                            max_states=args.max_states, timeout=args.timeout,
                            obligation_timeout=args.obligation_timeout, witness=args.witness,
-                           certify=not args.no_certificates, max_memory=args.max_memory)
+                           certify=not args.no_certificates, max_memory=args.max_memory,
+                           all_sizes=args.all_sizes or bool(args.emit_lemmas))
     color = not args.no_color and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     to_stdout_json = args.json == "-"
     try:
@@ -418,6 +443,8 @@ def _main(argv: Sequence[str] | None) -> int:
             print(f"speccheck: cannot write {args.certificate}: {exc.strerror}", file=sys.stderr)
             failed_output = True
     if args.trace_svg and not _write_pictures(args.trace_svg, reports):
+        failed_output = True
+    if args.emit_lemmas and not _write_file(args.emit_lemmas, lemmas_file(reports)):
         failed_output = True
     if failed_output:
         return ExitCode.USAGE

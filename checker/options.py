@@ -21,6 +21,7 @@ class CheckOptions:
     prove: bool = True  # auto: try PDR on what explicit search and BMC left open
     certify: bool = True  # explicit proofs: mine an inductive invariant as a certificate
     max_memory: int = 4096  # megabytes the explicit search's stored states may take
+    all_sizes: bool = False  # also prove each property for every size (checker.engines.allsizes)
 
     def solver_timeout_ms(self, remaining: float | None) -> int | None:
         """Milliseconds for one solver query: the smaller of the per-obligation limit
@@ -49,5 +50,7 @@ class CheckOptions:
             args += ["--witness", self.witness]
         if not self.certify:
             args += ["--no-certificates"]
+        if self.all_sizes:
+            args += ["--all-sizes"]
         args += ["--seed", str(self.seed)]
         return args

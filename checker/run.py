@@ -13,6 +13,7 @@ from dataclasses import replace
 
 import z3
 
+from checker.engines.allsizes import prove as prove_all_sizes
 from checker.engines.bmc import bmc
 from checker.engines.explicit import explore
 from checker.engines.induction import induction, kinduction
@@ -193,11 +194,34 @@ def _check_with_coverage(ts: TransitionSystem, options: CheckOptions,
     return [results[p.name] for p in props], states, coverage, witness
 
 
+def all_sizes(model: LoadedModel, results: list[PropertyResult], options: CheckOptions,
+              start: float, progress: Progress | None = None
+              ) -> tuple[list[PropertyResult], tuple[tuple[str, str], ...]]:
+    """--all-sizes: each property the instance check did not find violated gets a
+    parameterised proof attempt (its `all_sizes` field); also the lemmas found."""
+    names = [r.name for r in results if r.verdict is not Verdict.VIOLATED]
+    if not names:
+        return results, ()
+    deadline = start + options.timeout if options.timeout else None
+    remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+    if progress is not None:
+        progress("all sizes", None, None)
+    outcome = prove_all_sizes(model, options.defines, names, seed=options.seed,
+                              timeout_ms=options.solver_timeout_ms(remaining),
+                              deadline=deadline)
+    return ([replace(r, all_sizes=outcome.results.get(r.name)) for r in results],
+            outcome.lemmas)
+
+
 def check_file(path: str, options: CheckOptions) -> ModelReport:
     start = time.monotonic()
     model = load_file(path)
     ts = build(model, options)
     results, states, coverage, witness = check_with_coverage(ts, options, start)
+    lemmas: tuple[tuple[str, str], ...] = ()
+    if options.all_sizes:
+        results, lemmas = all_sizes(model, results, options, start)
     replay = shlex.join(["speccheck", path, *options.replay_args()])
     return ModelReport(path, ts.name, ts.params, tuple(results), replay, states,
-                       time.monotonic() - start, coverage, options.witness, witness)
+                       time.monotonic() - start, coverage, options.witness, witness,
+                       lemmas=lemmas)

@@ -29,7 +29,7 @@ from checker.options import CheckOptions
 from checker.outcomes import FileOutcome, Task, TaskOutcome
 from checker.progress import Event
 from checker.results import ModelReport
-from checker.run import build, check_with_coverage
+from checker.run import all_sizes, build, check_with_coverage
 from spec.diagnostics import SpecError
 from spec.loader import load_file
 
@@ -94,9 +94,12 @@ def run_job(job: Job, sink: Sink | None) -> Done:
                 return Done(TaskOutcome(task, report, cached=True, revalidated=got.revalidated,
                                         seconds=seconds, warnings=tuple(warnings)))
         results, states, coverage, witness = check_with_coverage(ts, options, start, progress)
+        lemmas: tuple[tuple[str, str], ...] = ()
+        if options.all_sizes:
+            results, lemmas = all_sizes(model, results, options, start, progress)
         seconds = time.monotonic() - start
         report = ModelReport(task.file, ts.name, ts.params, tuple(results), replay, states,
-                             seconds, coverage, options.witness, witness)
+                             seconds, coverage, options.witness, witness, lemmas=lemmas)
         entry = None
         if job.key is not None:
             now = hashlib.sha256(normalised_text(model).encode("utf-8")).hexdigest()

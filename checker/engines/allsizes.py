@@ -521,8 +521,18 @@ def prove(model: LoadedModel, defines: tuple[tuple[str, str], ...], names: list[
     if keep:
         ok, how = _final_check(program2, ts2, plan_, texts, keep, seed, timeout_ms, deadline,
                                hou.proofs)
-    used = tuple(n for n in keep if hou.conjs[n].kind in ("candidate", "lemma"))
-    lemma_texts = tuple((n, texts[n]) for n in keep if n in texts)
+    # discovered lemmas are renamed found_1, found_2, ... in the order of the model's text
+    taken = {p.name for p in ts.properties}
+    rename: dict[str, str] = {}
+    for n in keep:
+        if n in texts:
+            k = len(rename) + 1
+            while f"found_{k}" in taken:
+                k += 1
+            rename[n] = f"found_{k}"
+            taken.add(rename[n])
+    used = tuple(rename.get(n, n) for n in keep if hou.conjs[n].kind in ("candidate", "lemma"))
+    lemma_texts = tuple((rename[n], texts[n]) for n in keep if n in texts)
     for n in names:
         if n == "deadlock" and lock_order is not None:
             if deadlock_reason is None:

@@ -4,6 +4,7 @@ of the ModelReport (no z3, no I/O), so golden tests can pin it down."""
 
 from __future__ import annotations
 
+from checker.report import allsizes as all_sizes
 from checker.report.cells import cells, show_value
 from checker.results import ModelReport, PropertyResult, Trace, Verdict
 from spec.sorts import Value
@@ -14,6 +15,8 @@ GREEN, RED, YELLOW, BOLD, RESET = "\x1b[32m", "\x1b[31m", "\x1b[33m", "\x1b[1m",
 def verdict_text(r: PropertyResult) -> str:
     if r.verdict is Verdict.BOUNDED:
         text = f"no violation up to depth {r.depth}"
+    elif all_sizes.proved(r):
+        text = "proved for all sizes"
     else:
         text = r.verdict.value
     if r.expected == "violated":
@@ -59,7 +62,11 @@ def render(report: ModelReport, *, color: bool = False, timings: bool = False,
     vwidth = max((len(verdict_text(r)) for r in report.results), default=8)
     for r in report.results:
         v = verdict_text(r).ljust(vwidth)
-        out.append(f"  {r.name.ljust(width)}  {_color(v, r, color)}  {r.engine:<8}  {evidence(r)}"
+        engine, why = r.engine, evidence(r)
+        if all_sizes.proved(r):
+            assert r.all_sizes is not None
+            engine, why = "allsizes", all_sizes.evidence(r.all_sizes, why)
+        out.append(f"  {r.name.ljust(width)}  {_color(v, r, color)}  {engine:<8}  {why}"
                    .rstrip())
     out.append("result: " + summary(report.results))
     for r in report.results:
@@ -71,6 +78,7 @@ def render(report: ModelReport, *, color: bool = False, timings: bool = False,
             out.extend(render_cti(r))
         elif r.verdict is Verdict.UNKNOWN and r.reason:
             out.append(f"  {r.name}: unknown because {r.reason}")
+    out.extend(all_sizes.render(report, render_cti))
     out.extend(render_coverage(report))
     out.extend(render_witness(report))
     certified = [r for r in report.results if r.certificate is not None]
@@ -93,7 +101,8 @@ def render(report: ModelReport, *, color: bool = False, timings: bool = False,
 def summary(results: tuple[PropertyResult, ...]) -> str:
     counts: dict[str, int] = {}
     for r in results:
-        key = "bounded" if r.verdict is Verdict.BOUNDED else r.verdict.value
+        key = "bounded" if r.verdict is Verdict.BOUNDED else "proved for all sizes" \
+            if all_sizes.proved(r) else r.verdict.value
         counts[key] = counts.get(key, 0) + 1
     if not results:
         return "no properties to check"

@@ -87,6 +87,13 @@ def result_json(model: str, r: PropertyResult) -> dict[str, Any]:
     out["cti"] = None if r.cti is None else itf_trace(model, r.cti)
     out["certificate"] = None if r.certificate is None else {
         "size": r.certificate.size, "text": r.certificate.text, "smt": r.certificate.smt}
+    if r.all_sizes is not None:  # only with --all-sizes
+        a = r.all_sizes
+        out["all_sizes"] = {
+            "verdict": a.verdict, "reason": a.reason, "sizes": a.sizes,
+            "fragment": a.fragment, "lemmas": list(a.lemmas),
+            "cti": None if a.cti is None else itf_trace(model, a.cti),
+            "cti_sizes": {s: n for s, n in a.cti_sizes}}
     return out
 
 
@@ -103,6 +110,8 @@ def model_json(m: ModelReport, task: TaskOutcome | None = None,
             "dead": [{"action": a, "text": t, "line": ln} for a, t, ln in m.coverage.dead],
             "vacuous": list(m.coverage.vacuous)},
         "replay": m.replay,
+        **({"all_sizes_lemmas": [{"name": n, "expression": e} for n, e in m.lemmas]}
+           if m.lemmas else {}),
         "cached": task is not None and task.cached,
         "revalidated": task is not None and task.revalidated,
         "seconds": None if not timings or task is None else round(task.seconds, 3),
