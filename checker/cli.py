@@ -375,6 +375,9 @@ def _mutate(argv: Sequence[str]) -> int:
     except SpecError as exc:
         for d in exc.diagnostics:
             print(render_diagnostic(d), file=sys.stderr)
+        n = len(exc.diagnostics)
+        print(f"speccheck: {args.file}: {n} error{'s' if n != 1 else ''}; nothing was mutated",
+              file=sys.stderr)
         return ExitCode.SPEC_ERROR
     except mutate.MutationError as exc:
         print(f"speccheck mutate: {exc}", file=sys.stderr)

@@ -172,6 +172,9 @@ def test_cli_mutate_lists_runs_and_keeps_plain_checks(write_model, run_cli):
     assert plain.code == 0 and "small" in plain.out and "mutant" not in plain.out
     bad = run_cli(["mutate", "--nope", path])
     assert bad.code == 2
+    missing = run_cli(["mutate", path.parent / "missing.spec"])
+    assert missing.code == 3 and "error[SC001]" in missing.err
+    assert "1 error; nothing was mutated" in missing.err
 
 
 def _check_model(path: Path, limit: int | None) -> None:
