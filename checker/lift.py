@@ -889,18 +889,19 @@ class Lifter:
                 out = z3.If(cond, got, out) if formula else self.merge(cond, got, out)
             return out
 
+        def term(leaf: Leaf) -> Z:
+            return self.nones[sort] if isinstance(leaf, _NoneLeaf) else self.as_term(leaf)
+
         if formula:
-            return self._atom(lambda: self._formula_over(self.value(x, st, env, sub), build))
+            return self._atom(lambda: self.disj([self.conj([c, build(term(leaf))])
+                                                 for c, leaf in self.value(x, st, env, sub)]))
         out: GV = []
         for cx, lx in self.value(x, st, env, sub):
-            for c, leaf in build(self.as_term(lx)):
+            for c, leaf in build(term(lx)):
                 cc = self.conj([cx, c])
                 if not z3.is_false(cc):
                     out.append((cc, leaf))
         return out
-
-    def _formula_over(self, xs: GV, build: Callable[[Z], Z]) -> Z:
-        return self.disj([self.conj([c, build(self.as_term(leaf))]) for c, leaf in xs])
 
     # ---- the system --------------------------------------------------------------------
     def params(self, action: Action, tag: str) -> tuple[Env, list[Z]]:

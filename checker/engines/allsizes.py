@@ -55,6 +55,7 @@ from spec.typecheck import check
 ENGINE = "allsizes"
 SAMPLE_STATES = 20000      # states kept per instance explored breadth-first
 SAMPLE_STEPS = 3000        # random-walk steps on the larger instance
+SAMPLE_SECONDS = 15.0      # time for each sampled instance
 MAX_INSTANCE = 8           # the type checker's largest interpreter/thread count
 QUERY_MS = 10_000          # a query about one conjunct
 BATCH_MS = 2_000           # a query about several (one it cannot decide is split, see _settle)
@@ -498,6 +499,18 @@ def prove(model: LoadedModel, defines: tuple[tuple[str, str], ...], names: list[
     if discover:
         cands = _discover(model, plan_, program, ts, deadline)
     full, program2, ts2, cands = _with_candidates(model, plan_, cands, program, ts)
+    try:
+        return _prove(model, full, program2, ts2, plan_, cands, names, seed, timeout_ms,
+                      deadline, start)
+    except Unsupported as exc:
+        return Outcome({n: AllSizes(False, f"the model cannot be lifted to every size: {exc}",
+                                    sizes) for n in names}, (), time.monotonic() - start)
+
+
+def _prove(model: LoadedModel, full: LoadedModel, program2: Program, ts2: TransitionSystem,
+           plan_: SizePlan, cands: list[discovery.Candidate], names: list[str], seed: int,
+           timeout_ms: int | None, deadline: float | None, start: float) -> Outcome:
+    sizes = plan_.describe()
     texts = {c.name: c.text for c in cands}
     ctx = z3.Context()
     try:
@@ -522,7 +535,7 @@ def prove(model: LoadedModel, defines: tuple[tuple[str, str], ...], names: list[
         ok, how = _final_check(program2, ts2, plan_, texts, keep, seed, timeout_ms, deadline,
                                hou.proofs)
     # discovered lemmas are renamed found_1, found_2, ... in the order of the model's text
-    taken = {p.name for p in ts.properties}
+    taken = {p.name for p in ts2.properties}
     rename: dict[str, str] = {}
     for n in keep:
         if n in texts:
@@ -664,7 +677,7 @@ def _discover(model: LoadedModel, plan_: SizePlan, program: Program, ts: Transit
         except SpecError:
             continue
         instances.append((small, cap))
-    samples = discovery.sample(instances, deadline)
+    samples = discovery.sample(instances, deadline, SAMPLE_SECONDS)
     return discovery.candidates_from(ts, program, plan_, L, samples, deadline)
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import itertools
 import random
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -106,12 +107,12 @@ class _Space:
         self._build()
 
     # -- element classes of a sort, relative to this shape
-    def elem_classes(self, sort: str, option: bool) -> tuple[object, ...]:
+    def elem_classes(self, sort_t: EnumT, option: bool) -> tuple[object, ...]:
+        sort = sort_t.name
         s = self.plan.sort(sort)
         out: list[object] = ["none"] if option else []
-        if s is None:  # a fixed-size sort: its values are all distinguished
-            sort_t = next(x for x in self.ts.sorts if x.name == sort)
-            return (*out, *(("elem", v) for v in sort_t.values))
+        if s is None:  # a fixed-size sort or an enumeration: its values are all distinct
+            return (*out, *(("elem", v) for v in self.ts.sort(sort_t).values))
         out += [("var", v.name) for v in self.vars if v.sort == sort]
         out += [("elem", d) for d in s.distinguished]
         out.append("other")
@@ -142,7 +143,7 @@ class _Space:
             def get(s: State, a: Assign) -> object:
                 return _classify(read(s, a), sort, plan, a, vars_)
             self.features.append(_Feature(text, "elem", sort,
-                                          self.elem_classes(sort, option), get))
+                                          self.elem_classes(bare, option), get))
 
     def lock_texts(self) -> list[tuple[str, Callable[[Assign], str]]]:
         """(text, lock id for an assignment) of every lock this shape can name."""
@@ -170,9 +171,11 @@ class _Space:
 
     def _build(self) -> None:  # noqa: C901 - one block per kind of runtime state
         p, ts = self.program, self.ts
-        threads = [v for v in self.vars if v.sort == "Thread"]
-        t = threads[0].name if threads else None
-        if t is not None:
+        # the thread variable of the shape, and every thread the model names
+        threads = [v.name for v in self.vars if v.sort == "Thread"][:1]
+        named = self.plan.sort("Thread")
+        threads += list(named.distinguished) if named is not None else []
+        for t in threads if PC in self.index else []:
             pc_i = self.index[PC]
             pc_t = ts.vars[pc_i].type
             assert isinstance(pc_t, MapT)
@@ -338,6 +341,10 @@ def _pc_in(t: str, allowed: set[object], ts: TransitionSystem) -> str:
             parts.append(f"at({t}, {proc}, {', '.join(ns)})")
         return " or ".join(parts)
 
+    if not outside:
+        return "true"
+    if not inside:
+        return "false"
     if len(outside) < len(inside):
         return f"not ({show(outside)})" if " or " in show(outside) else f"not {show(outside)}"
     return show(inside)
@@ -494,8 +501,8 @@ def _shape_candidates(ts: TransitionSystem, program: Program, plan: SizePlan, li
     return out
 
 
-def sample(instances: list[tuple[TransitionSystem, int]], deadline: float | None = None
-           ) -> list[tuple[TransitionSystem, tuple[State, ...]]]:
+def sample(instances: list[tuple[TransitionSystem, int]], deadline: float | None = None,
+           seconds: float | None = None) -> list[tuple[TransitionSystem, tuple[State, ...]]]:
     """Reachable states of each instance: breadth-first, at most `cap` each (a
     negative cap: that many random-walk steps instead, to reach deep states of
     an instance too large to explore)."""
@@ -505,10 +512,14 @@ def sample(instances: list[tuple[TransitionSystem, int]], deadline: float | None
     for ts, cap in instances:
         if expired(deadline):
             break
+        until = deadline
+        if seconds is not None:  # each instance gets at most `seconds`
+            own = time.monotonic() + seconds
+            until = own if deadline is None else min(deadline, own)
         if cap < 0:
-            out.append((ts, simulate(ts, -cap, deadline)))
+            out.append((ts, simulate(ts, -cap, until)))
             continue
-        _, stats = explore(ts, [keep], max_states=cap, deadline=deadline, keep_states=True)
+        _, stats = explore(ts, [keep], max_states=cap, deadline=until, keep_states=True)
         out.append((ts, stats.reachable))
     return out
 
