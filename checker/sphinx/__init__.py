@@ -32,6 +32,8 @@ def setup(app: Any) -> dict[str, Any]:
     app.add_config_value("speccheck_models", "../models", "env", str)
     app.add_config_value("speccheck_skip", ["runtime.spec"], "env", list)
     app.add_config_value("speccheck_catalogue", "catalogue", "env", str)
+    # catalogue pages proved for all sizes: True (every model), False, or file names
+    app.add_config_value("speccheck_all_sizes", True, "env", (bool, list))
     app.add_lexer("speccheck", lexer.SpecLexer)
     app.add_directive("speccheck", directive.SpeccheckDirective)
     app.add_directive("speccheck-catalogue", catalogue.CatalogueDirective)

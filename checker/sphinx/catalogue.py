@@ -26,7 +26,7 @@ from sphinx.util.docutils import SphinxDirective
 
 from checker.discover import discover
 from checker.results import PropertyResult, Verdict
-from checker.sphinx import state
+from checker.sphinx import allsizes, state
 from checker.sphinx.directive import relative_to_root
 from checker.sphinx.render import Cell, table, verdict_node
 from checker.sphinx.runner import Outcome, Request, plan
@@ -53,6 +53,12 @@ configuration not checked by default.
 A verdict marked *expected* is a violation the model states with
 ``expect violated``: the counterexample documents why a design was unsafe.
 
+The *all sizes* column, for the models the catalogue proves for all sizes, is
+a separate proof (``speccheck --all-sizes``) for every number of interpreters,
+threads and other sorts sized by a parameter, in the default configuration:
+*proved for all sizes*, or *unknown* with the reason on the model's page. An
+unknown there is a result, not a failure: the instance verdict stands.
+
 .. speccheck-catalogue::
 
 .. toctree::
@@ -71,6 +77,7 @@ PAGE = f"""{MARK} from {{source}}; edits are lost.
    :examples:
    :exit: any
 """
+ALL_SIZES = "   :all-sizes:\n"
 
 
 def _where(app: Sphinx) -> Path:
@@ -91,10 +98,20 @@ def page(app: Sphinx, model: Path) -> str:
     return "__".join(model.relative_to(_where(app)).with_suffix("").parts)
 
 
+def all_sizes(app: Sphinx, model: Path) -> bool:
+    """Whether the model's page proves its default configuration for all sizes:
+    ``speccheck_all_sizes`` is True (every model), False, or the file names."""
+    chosen = app.config.speccheck_all_sizes
+    if isinstance(chosen, bool):
+        return chosen
+    return model.name in chosen or model.relative_to(_where(app)).as_posix() in chosen
+
+
 def request(app: Sphinx, model: Path) -> Request:
-    """What a catalogue page asks for: the CLI's plain run."""
+    """What a catalogue page asks for: the CLI's plain run (and the all-sizes proof)."""
     return Request(relative_to_root(model, state.root(app)),
-                   timeout=app.config.speccheck_timeout, examples=True)
+                   timeout=app.config.speccheck_timeout, examples=True,
+                   all_sizes=all_sizes(app, model))
 
 
 def _write(path: Path, content: str) -> None:
@@ -116,7 +133,8 @@ def generate(app: Sphinx) -> None:
         title = page(app, m).replace("__", "/")
         pages[page(app, m)] = PAGE.format(source=os.path.relpath(m, app.srcdir), title=title,
                                     underline="=" * len(title),
-                                    path=os.path.relpath(m, where))
+                                    path=os.path.relpath(m, where)) + (
+            ALL_SIZES if all_sizes(app, m) else "")
     for old in where.glob("*.rst"):
         if old.stem not in pages and old.stem != "index" and \
                 old.read_text(encoding="utf-8").startswith(MARK):
@@ -170,6 +188,7 @@ class CatalogueDirective(SphinxDirective):
         state.documents(self.env)[self.env.docname] = True
         outcomes = state.runner(app).outcomes(plans)
         swept = any(o.swept is not None for o in outcomes)
+        lifted = any(o.all_sizes is not None for o in outcomes)
         rows: list[list[Cell]] = []
         totals: Counter[str] = Counter()
         for m, o in zip(found, outcomes, strict=True):
@@ -179,13 +198,16 @@ class CatalogueDirective(SphinxDirective):
             if o.diagnostics or o.error or not o.reports:
                 bad = nodes.inline("", "errors in the model: nothing checked",
                                    classes=["sc-verdict", "sc-unexpected"])
-                rows.append([model_cell, "-", bad, *(["-"] if swept else []), "-"])
+                rows.append([model_cell, "-", bad, *(["-"] if lifted else []),
+                             *(["-"] if swept else []), "-"])
                 totals["not checked"] += 1
                 continue
             default = o.reports[o.default if o.default is not None else 0]
             for r in default.results:
                 shown: list[Cell] = [
                     nodes.literal(r.name, r.name), verdict_node(r)]
+                if lifted:
+                    shown.append(_all_sizes_cell(o, r.name, totals))
                 if swept:
                     shown.append(_counts(o, r.name) if o.swept is not None else "-")
                 shown.append(_short_evidence(r))
@@ -204,14 +226,35 @@ class CatalogueDirective(SphinxDirective):
                     "counterexamples on its page: " + ", ".join(elsewhere),
                     classes=["sc-config"]))
         header = ["model", "property", "verdict (default configuration)",
+                  *(["all sizes (default configuration)"] if lifted else []),
                   *(["across the swept configurations"] if swept else []), "evidence"]
         n = len(found)
+        lifted_totals = {k: v for k, v in totals.items() if k.startswith(FOR_ALL)}
         summary = ", ".join(f"{k} {v}" for v, k in sorted(
-            ((v, k) for k, v in totals.items()), key=lambda x: (x[1] != "proved", x[1])))
+            ((v, k) for k, v in totals.items() if k not in lifted_totals),
+            key=lambda x: (x[1] != "proved", x[1])))
+        lifted_summary = ", ".join(f"{k.removeprefix(FOR_ALL)} {v}"
+                                   for k, v in sorted(lifted_totals.items()))
         intro = nodes.paragraph(
             "", f"{n} model{'s' if n != 1 else ''}; properties in their default "
-            f"configurations: {summary or 'none'}.")
+            f"configurations: {summary or 'none'}"
+            + (f"; for all sizes: {lifted_summary}" if lifted_summary else "") + ".")
         return [intro, table(header, rows, ["sc-catalogue"])]
+
+
+FOR_ALL = "all sizes: "  # prefix of the all-sizes counts in the totals
+
+
+def _all_sizes_cell(o: Outcome, prop: str, totals: Counter[str]) -> Cell:
+    """The property's all-sizes result in the default configuration (counted)."""
+    if o.all_sizes is None:
+        return "-"
+    r = next((x for x in o.all_sizes.results if x.name == prop), None)
+    if r is None:
+        return "-"
+    if r.all_sizes is not None:  # a property violated in the instance was not tried
+        totals[FOR_ALL + ("proved" if r.all_sizes.proved else "unknown")] += 1
+    return allsizes.verdict(r)
 
 
 def _total_word(r: PropertyResult) -> str:

@@ -122,6 +122,16 @@ def relative_to_root(path: Path, root: str) -> str:
         return str(path)
 
 
+def commands(outcome: Outcome) -> str:
+    """The command lines whose exit code the page's is: a sweep proved for all sizes
+    in its default configuration is two runs."""
+    if outcome.all_sizes is None:
+        return f"`{outcome.request.command()}`"
+    if outcome.swept is None:
+        return f"`{outcome.all_sizes_command}`"
+    return f"`{outcome.request.command()}` (with `{outcome.all_sizes_command}`)"
+
+
 def check_request(directive: SphinxDirective, request: Request) -> Outcome:
     """Plan, note the dependencies, and check (or find the cached results)."""
     app = state.app_of(directive.env)
@@ -154,6 +164,7 @@ class SpeccheckDirective(SphinxDirective):
         "exit": _exit,
         "verdicts": verdicts,
         "examples": directives.flag,
+        "all-sizes": directives.flag,
     }
 
     def run(self) -> list[nodes.Node]:
@@ -178,15 +189,16 @@ class SpeccheckDirective(SphinxDirective):
             only=tuple(_words(self.options.get("only"))),
             certify="no-certificates" not in self.options,
             timeout=self.config.speccheck_timeout,
-            examples="examples" in self.options)
+            examples="examples" in self.options,
+            all_sizes="all-sizes" in self.options)
         outcome = check_request(self, request)
         expected = self.options.get("exit", "0")
         if outcome.error is not None:
             logger.warning("speccheck: internal error checking %s:\n%s", request.path,
                            outcome.error, location=self.get_location())
         elif expected != "any" and outcome.exit != int(expected):
-            logger.warning("speccheck: `%s` exits with %d (%s), the page expects %s",
-                           request.command(), outcome.exit, ExitCode(outcome.exit).name,
+            logger.warning("speccheck: %s exits with %d (%s), the page expects %s",
+                           commands(outcome), outcome.exit, ExitCode(outcome.exit).name,
                            expected, location=self.get_location())
         for problem in verdict_mismatches(outcome, self.options.get("verdicts", ())):
             logger.warning("speccheck: `%s`: %s", request.command(), problem,

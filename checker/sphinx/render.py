@@ -19,8 +19,8 @@ from checker.results import ModelReport, PropertyResult, Trace, Verdict
 from checker.sphinx.doccomment import blocks, inline, references
 from checker.sphinx.runner import Outcome
 
-PARTS = ("doc", "references", "parameters", "results", "matrix", "certificates", "traces",
-         "expectations", "coverage", "replay", "output", "source")
+PARTS = ("doc", "references", "parameters", "results", "matrix", "all-sizes", "certificates",
+         "traces", "expectations", "coverage", "replay", "output", "source")
 DEFAULT_PARTS = frozenset(PARTS) - {"output", "source"}
 CERTIFICATE_LINES = 300  # a longer certificate is cut (the CLI prints it whole)
 
@@ -85,9 +85,11 @@ def verdict_node(r: PropertyResult, text: str | None = None) -> nodes.inline:
     return nodes.inline(shown, shown, classes=["sc-verdict", verdict_class(r)])
 
 
-def _details(summary: str, body: nodes.Node, classes: str = "sc-details") -> list[nodes.Node]:
-    """A collapsed block in HTML; other builders show the body as it is."""
-    return [nodes.raw("", f'<details class="{classes}"><summary>{html.escape(summary)}</summary>',
+def _details(summary: str, body: nodes.Node, classes: str = "sc-details",
+             opened: bool = False) -> list[nodes.Node]:
+    """A collapsed (or open) block in HTML; other builders show the body as it is."""
+    start = f'<details class="{classes}"{" open" if opened else ""}>'
+    return [nodes.raw("", f'{start}<summary>{html.escape(summary)}</summary>',
                       format="html"),
             body,
             nodes.raw("", "</details>", format="html")]
@@ -425,6 +427,10 @@ def render(o: Outcome, parts: frozenset[str], new_id: Callable[[], str]) -> list
         out.extend(_results(o, anchors if "traces" in parts else {}))
     if "matrix" in parts:
         out.extend(_matrix(o, anchors if "traces" in parts else {}))
+    if "all-sizes" in parts and o.all_sizes is not None:
+        from checker.sphinx import allsizes  # built on this module's helpers
+        out.extend(allsizes.render(o.all_sizes, o.all_sizes_command, new_id,
+                                   o.swept is not None))
     if "coverage" in parts:
         out.extend(_coverage(o))
     if "expectations" in parts and info is not None:
@@ -437,7 +443,10 @@ def render(o: Outcome, parts: frozenset[str], new_id: Callable[[], str]) -> list
         cmd = o.request.command()
         out.append(nodes.paragraph("", "Check it yourself: ", nodes.literal(cmd, cmd)))
     if "output" in parts:
-        out.append(_literal(f"$ {o.request.command()}\n{o.text.rstrip()}", "none"))
+        # a single configuration proved for all sizes prints as `speccheck --all-sizes`
+        first = o.all_sizes_command if o.all_sizes is not None and o.swept is None \
+            else o.request.command()
+        out.append(_literal(f"$ {first}\n{o.text.rstrip()}", "none"))
     if "source" in parts and info is not None:
         lines = info.source.count("\n") + 1
         out.extend(_details(f"model source: {o.request.path} ({lines} lines)",

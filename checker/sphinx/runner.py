@@ -19,7 +19,7 @@ import os
 import shlex
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from multiprocessing import get_context
@@ -60,19 +60,28 @@ class Request:
     # also check, without certificates, one configuration for each `expect violated`
     # that no configuration above exercises, to show its counterexample
     examples: bool = False
+    # also prove the default configuration for every size (--all-sizes)
+    all_sizes: bool = False
 
-    def options(self, defines: tuple[tuple[str, str], ...] | None = None) -> CheckOptions:
+    def options(self, defines: tuple[tuple[str, str], ...] | None = None,
+                all_sizes: bool = False) -> CheckOptions:
+        """The CLI's options for one configuration; without `all_sizes` those of the
+        instance check (the proof run's, so its result cache answers)."""
         return CheckOptions(engine=self.engine, depth=self.depth, only=self.only,
                             defines=self.defines if defines is None else defines,
                             max_states=self.max_states, timeout=self.timeout,
-                            certify=self.certify)
+                            certify=self.certify, all_sizes=all_sizes)
 
-    def command(self) -> str:
-        """The command line that prints the same report."""
+    def command(self, all_sizes: bool = False, single: bool = False) -> str:
+        """The command line that prints the same report: the instance checks, or with
+        `all_sizes` the all-sizes proof (of one configuration, `--no-sweep`, when
+        `single`: the default configuration of a sweep)."""
         args = ["speccheck", self.path]
         for name, value in self.defines:
             args += ["-D", f"{name}={value}"]
-        if self.sweep == "all":
+        if single:
+            args.append("--no-sweep")
+        elif self.sweep == "all":
             args.append("--sweep")
         elif self.sweep == "none":
             args.append("--no-sweep")
@@ -88,6 +97,8 @@ class Request:
             args.append("--no-certificates")
         if self.timeout is not None:
             args += ["--timeout", f"{self.timeout:g}"]
+        if all_sizes:
+            args.append("--all-sizes")
         return shlex.join(args)
 
 
@@ -136,6 +147,9 @@ class Plan:
     configs: tuple[Config, ...]
     diagnostics: tuple[str, ...] = ()
     examples: tuple[Config, ...] = ()  # configurations that show other expected violations
+    # the default configuration again, proved for all sizes on top of its instance
+    # results (Request.all_sizes); its instance twin is among `configs`
+    all_sizes: Config | None = None
 
 
 @dataclass(frozen=True)
@@ -160,8 +174,11 @@ class Outcome:
     diagnostics: tuple[str, ...]
     error: str | None
     text: str                      # what `speccheck` prints for the request
-    exit: int
+    exit: int                      # of the instance checks and the all-sizes proof together
     examples: tuple[ModelReport, ...] = ()  # see Request.examples
+    # the default configuration's report with its all-sizes results (Request.all_sizes)
+    all_sizes: ModelReport | None = None
+    all_sizes_command: str = ""    # the command that prints it
 
 
 @contextlib.contextmanager
@@ -197,6 +214,8 @@ def _expects(decls: Iterable[S.Decl]) -> tuple[tuple[str, str, str], ...]:
 def plan(request: Request, root: str) -> Plan:
     """The model's description and the configurations to check (cheap: parsing and
     type checking only)."""
+    asked = request
+    request = replace(request, all_sizes=False)  # the instance checks, shared with other pages
     with at(root):
         try:
             model = load_file(request.path)
@@ -220,7 +239,7 @@ def plan(request: Request, root: str) -> Plan:
                     (n, show(v)) for n, v in zip(names, combo, strict=True)), True, model_hash)
                     for combo in combos]
         except SpecError as exc:
-            return Plan(request, None, None, (),
+            return Plan(asked, None, None, (),
                         tuple(render_diagnostic(d) for d in exc.diagnostics))
         examples = _examples(request, model, configs, options) if request.examples else []
         files = tuple(str(Path(f).resolve()) for f in model.files)
@@ -231,7 +250,13 @@ def plan(request: Request, root: str) -> Plan:
             for p in program.params)
         info = ModelInfo(program.name, program.docs, _doc_lines(model.root.text),
                          model.root.text, files, params, _expects(model.decls), program.sweep)
-    return Plan(request, info, swept, tuple(configs), (), tuple(examples))
+        lifted = None
+        if asked.all_sizes:
+            want = {p.name: p.value for p in params}
+            default = next((c for c in configs
+                            if all(want.get(n) == v for n, v in c.configuration)), configs[0])
+            lifted = replace(default, request=asked)
+    return Plan(asked, info, swept, tuple(configs), (), tuple(examples), lifted)
 
 
 def _violations(model: LoadedModel, defines: tuple[tuple[str, str], ...]) -> set[str]:
@@ -258,7 +283,7 @@ def _examples(request: Request, model: LoadedModel, configs: list[Config],
         return []
     domains = sweep_parameters(request.path, options, all_parameters=True)
     names = [n for n, _ in domains]
-    plain = replace(request, sweep="none", certify=False, examples=False)
+    plain = replace(request, sweep="none", certify=False, examples=False, all_sizes=False)
     chosen: list[Config] = []
     for combo in itertools.islice(itertools.product(*(v for _, v in domains)),
                                   MAX_CONFIGURATIONS):
@@ -309,6 +334,35 @@ def run_config(config: Config, cache_dir: str = "") -> ConfigResult:
     return timed(ConfigResult(replace(found.report, seconds=None), cached=found.cached))
 
 
+def run_all_sizes(config: Config, instance: ConfigResult) -> ConfigResult:
+    """The all-sizes proof of one configuration on top of its instance results (a
+    worker's job; never raises): what ``speccheck --all-sizes`` reports for it, since
+    the instance checks do not depend on --all-sizes and the proof only reads which
+    properties they found violated. The instance results come from the proof run's
+    cache or this build, so the instance is not checked twice."""
+    from checker.run import all_sizes
+    if instance.report is None:  # the model has errors, or checking it failed
+        return instance
+    start, cpu = time.monotonic(), time.process_time()
+    options = config.request.options(config.defines, all_sizes=True)
+
+    def timed(result: ConfigResult) -> ConfigResult:
+        return replace(result, seconds=time.monotonic() - start,
+                       cpu=time.process_time() - cpu)
+
+    try:
+        model = load_file(config.request.path)
+        results, lemmas = all_sizes(model, list(instance.report.results), options, start)
+    except SpecError as exc:
+        return timed(ConfigResult(None, tuple(render_diagnostic(d) for d in exc.diagnostics)))
+    except Exception:  # shown on the page and as a build warning, never hidden
+        return timed(ConfigResult(None, error=traceback.format_exc()))
+    replay = shlex.join(["speccheck", config.request.path, *options.replay_args(),
+                         *(["--no-sweep"] if config.swept else [])])
+    return timed(ConfigResult(replace(instance.report, results=tuple(results), lemmas=lemmas,
+                                      replay=replay)))
+
+
 def _tree_hash(dirs: Iterable[Path], skip: Path | None = None) -> str:
     h = hashlib.sha256()
     for d in dirs:
@@ -352,12 +406,13 @@ def _default_index(info: ModelInfo, reports: tuple[ModelReport, ...]) -> int | N
     return None
 
 
-def outcome(p: Plan, results: list[ConfigResult], examples: Sequence[ConfigResult] = ()
-            ) -> Outcome:
+def outcome(p: Plan, results: list[ConfigResult], examples: Sequence[ConfigResult] = (),
+            lifted: ConfigResult | None = None) -> Outcome:
     """Put the configurations' results together as the CLI would print them."""
     req = p.request
     diagnostics = p.diagnostics or next((r.diagnostics for r in results if r.diagnostics), ())
-    error = next((r.error for r in (*results, *examples) if r.error), None)
+    extra = (*examples, *([lifted] if lifted is not None else []))
+    error = next((r.error for r in (*results, *extra) if r.error), None)
     if diagnostics or error or p.info is None:
         listing = "\n".join(diagnostics) + (
             f"\nspeccheck: {req.path}: {len(diagnostics)} error"
@@ -366,13 +421,22 @@ def outcome(p: Plan, results: list[ConfigResult], examples: Sequence[ConfigResul
         code = ExitCode.SPEC_ERROR if diagnostics else ExitCode.INTERNAL
         return Outcome(req, p.info, p.swept, (), None, diagnostics, error, listing, code)
     reports = tuple(r.report for r in results if r.report is not None)
+    lifted_report = lifted.report if lifted is not None else None
+    command = ""
     if p.swept is not None:
         shown = render_matrix(req.path, list(p.swept), list(reports))
+        if lifted_report is not None:  # the default configuration's proof, on its own
+            command = req.command(all_sizes=True, single=True)
+            shown += f"\n$ {command}\n" + text.render(lifted_report)
+    elif lifted_report is not None:  # `speccheck --all-sizes` prints it all
+        command = req.command(all_sizes=True)
+        shown = text.render(lifted_report)
     else:
         shown = "".join(text.render(r) for r in reports)
+    code = exit_code([*reports, *([lifted_report] if lifted_report is not None else [])])
     return Outcome(req, p.info, p.swept, reports, _default_index(p.info, reports), (), None,
-                   shown, int(exit_code(list(reports))),
-                   tuple(r.report for r in examples if r.report is not None))
+                   shown, int(code), tuple(r.report for r in examples if r.report is not None),
+                   lifted_report, command)
 
 
 class Runner:
@@ -403,12 +467,16 @@ class Runner:
         self._pool = None
 
     def outcomes(self, plans: list[Plan]) -> list[Outcome]:
-        """Check every configuration of these plans that is not cached (all at once)."""
+        """Check every configuration of these plans that is not cached (all at once),
+        then the all-sizes proofs on top of their instance results."""
         # keys are computed once: a model edited during the build keeps the key (and
         # the results) of the text that was checked; the next build sees the change
         keys = [([key(c, p.info, self.code) for c in p.configs],
                  [key(c, p.info, self.code) for c in p.examples])
                 if p.info is not None else ([], []) for p in plans]
+        lifted = [(key(p.all_sizes, p.info, self.code), p.all_sizes,
+                   key(replace(p.all_sizes, request=p.configs[0].request), p.info, self.code))
+                  if p.info is not None and p.all_sizes is not None else None for p in plans]
         todo: dict[str, Config] = {}
         for p, (main, extra) in zip(plans, keys, strict=True):
             for k, c in zip((*main, *extra), (*p.configs, *p.examples), strict=True):
@@ -416,30 +484,49 @@ class Runner:
                     todo.setdefault(k, c)
         if todo:
             self._run(todo)
+        proofs = {k: (c, twin) for k, c, twin in filter(None, lifted) if k not in self.cache}
+        if proofs:
+            self._run(proofs)
         out = []
-        for p, (main, extra) in zip(plans, keys, strict=True):
+        for p, (main, extra), proof in zip(plans, keys, lifted, strict=True):
             if p.info is None:
                 out.append(outcome(p, []))
                 continue
-            out.append(outcome(p, [self.cache[k] for k in main], [self.cache[k] for k in extra]))
-        for k in todo:  # an internal error is reported once, not remembered
+            out.append(outcome(p, [self.cache[k] for k in main], [self.cache[k] for k in extra],
+                               self.cache[proof[0]] if proof is not None else None))
+        for k in (*todo, *proofs):  # an internal error is reported once, not remembered
             if self.cache[k].error is not None:
                 del self.cache[k]
         return out
 
-    def _run(self, todo: dict[str, Config]) -> None:
+    def _run(self, todo: Mapping[str, Config | tuple[Config, str]]) -> None:
+        """Check configurations; a (configuration, key) pair is an all-sizes proof on
+        top of the instance result cached under the key."""
         start = time.monotonic()
-        names = sorted({c.request.path for c in todo.values()})
-        self.log(f"speccheck: checking {len(todo)} configuration"
+        configs = {k: c if isinstance(c, Config) else c[0] for k, c in todo.items()}
+        proofs = len(configs) - sum(1 for c in todo.values() if isinstance(c, Config))
+        names = sorted({c.request.path for c in configs.values()})
+        what = "all-sizes proof" if proofs else "configuration"
+        self.log(f"speccheck: checking {len(todo)} {what}"
                  f"{'s' if len(todo) != 1 else ''} of {', '.join(names)}")
+
+        def job(item: Config | tuple[Config, str]) -> tuple[Callable[..., ConfigResult],
+                                                             tuple[object, ...]]:
+            if isinstance(item, Config):
+                return run_config, (item, self.shared)
+            return run_all_sizes, (item[0], self.cache[item[1]])
+
         if self.jobs == 1 or len(todo) == 1:
             with at(self.root):
-                for k, c in todo.items():
-                    self.cache[k] = run_config(c, self.shared)
+                for k, item in todo.items():
+                    fn, args = job(item)
+                    self.cache[k] = fn(*args)
         else:
             pool = self._executor()
-            futures: dict[str, Future[ConfigResult]] = {
-                k: pool.submit(run_config, c, self.shared) for k, c in todo.items()}
+            futures: dict[str, Future[ConfigResult]] = {}
+            for k, item in todo.items():
+                fn, args = job(item)
+                futures[k] = pool.submit(fn, *args)
             for k, f in futures.items():
                 try:
                     self.cache[k] = f.result()
@@ -447,7 +534,8 @@ class Runner:
                     self.cache[k] = ConfigResult(None, error=traceback.format_exc())
                     self.close()
                     pool = self._executor()
-        cpu = sorted(((self.cache[k].cpu, c) for k, c in todo.items()), key=lambda x: -x[0])
+        cpu = sorted(((self.cache[k].cpu, c) for k, c in configs.items()),
+                     key=lambda x: -x[0])
         slowest = ", ".join(f"{c.request.path}"
                             + (f" ({' '.join(f'{n}={v}' for n, v in c.defines)})"
                                if c.defines else "") + f" {t:.1f}s" for t, c in cpu[:3])
