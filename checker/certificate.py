@@ -38,31 +38,50 @@ def recheck(ts: TransitionSystem, prop: Property, smt: str,
             timeout_ms: int | None = None, deadline: float | None = None
             ) -> tuple[bool, str]:
     """(ok, which obligation failed or could not be decided)."""
+    return recheck_each(ts, [prop], smt, timeout_ms, deadline)[prop.name]
+
+
+def recheck_each(ts: TransitionSystem, props: list[Property], smt: str,
+                 timeout_ms: int | None = None, deadline: float | None = None
+                 ) -> dict[str, tuple[bool, str]]:
+    """``recheck`` of one invariant for several properties in one fresh context:
+    initiation and consecution do not depend on the property, so they are asked
+    once; then, per property, whether the invariant excludes its bad states."""
     ctx = z3.Context()
     enc = Encoder(ts, ctx, ints=True)
     try:
         inv0 = parse(ts, enc, smt)
     except z3.Z3Exception as exc:
-        return False, f"unreadable certificate: {exc}"
+        return {p.name: (False, f"unreadable certificate: {exc}") for p in props}
     inv1 = z3.substitute(inv0, *zip(enc.flat(0), enc.flat(1), strict=True))
     solver = z3.Solver(ctx=ctx)
-    obligations = [
-        ("initiation", z3.And(enc.domains(0), enc.init(), z3.Not(inv0))),
-        ("consecution", z3.And(enc.domains(0), inv0, enc.transition(0), enc.domains(1),
-                               z3.Not(inv1))),
-        ("implies the property", z3.And(enc.domains(0), inv0, enc.bad(prop, 0))),
-    ]
-    for name, query in obligations:
+
+    def fails(name: str, query: Any) -> str | None:
+        """None if the obligation is unsatisfiable, else why it did not hold."""
         if expired(deadline):
-            return False, f"{name}: unknown"
+            return f"{name}: unknown"
         limit(solver, timeout_ms, deadline)
         solver.push()
         solver.add(query)
         outcome = solver.check()
         solver.pop()
-        if outcome != z3.unsat:
-            return False, f"{name}: {outcome}"
-    return True, "initiation, consecution and the property re-checked"
+        return None if outcome == z3.unsat else f"{name}: {outcome}"
+
+    shared = [
+        ("initiation", z3.And(enc.domains(0), enc.init(), z3.Not(inv0))),
+        ("consecution", z3.And(enc.domains(0), inv0, enc.transition(0), enc.domains(1),
+                               z3.Not(inv1))),
+    ]
+    for name, query in shared:
+        why = fails(name, query)
+        if why is not None:
+            return {p.name: (False, why) for p in props}
+    out: dict[str, tuple[bool, str]] = {}
+    for p in props:
+        why = fails("implies the property", z3.And(enc.domains(0), inv0, enc.bad(p, 0)))
+        out[p.name] = (False, why) if why is not None else (
+            True, "initiation, consecution and the property re-checked")
+    return out
 
 
 # ---- rendering ---------------------------------------------------------------------------

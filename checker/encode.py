@@ -48,6 +48,15 @@ class Encoder:
             for combo in itertools.product(*(domain(t) for _, t in a.params))]
         self._selectors: dict[int, Z] = {}
         self._memo: dict[tuple[int, int, int], tuple[T.Term, dict[str, Z], Z]] = {}
+        # One object per instance environment: the term memo is keyed by the
+        # environment's identity, so the transition and every property's failure
+        # conditions at a step share their encodings of an instance's terms.
+        self._envs: dict[int, dict[str, Z]] = {}
+        # Formulas that depend only on the step (engines ask for them repeatedly).
+        self._domains: dict[int, Z] = {}
+        self._transitions: dict[int, Z] = {}
+        self._init: Z | None = None
+        self._nums: dict[int, Z] = {}
         self.true = z3.BoolVal(True, ctx)
         self.false = z3.BoolVal(False, ctx)
 
@@ -69,9 +78,11 @@ class Encoder:
         return self.num(v)
 
     def num(self, n: int) -> Z:
-        if self.ints:
-            return z3.IntVal(n, self.ctx)
-        return z3.BitVecVal(n, WIDTH, self.ctx)
+        z = self._nums.get(n)
+        if z is None:
+            z = z3.IntVal(n, self.ctx) if self.ints else z3.BitVecVal(n, WIDTH, self.ctx)
+            self._nums[n] = z
+        return z
 
     def decode(self, z: Z, t: Type, model: z3.ModelRef) -> Value:
         if isinstance(t, MapT):
@@ -115,24 +126,26 @@ class Encoder:
         if isinstance(t, BoolT):
             return self.true
         if isinstance(t, OptionT):
-            return z3.Or(z == NONE_CODE, self.in_domain(z, t.inner))
+            return z3.Or(z == self.num(NONE_CODE), self.in_domain(z, t.inner))
         if isinstance(t, EnumT):
-            return z3.And(z >= 0, z < len(self.ts.sort(t).values))
+            return z3.And(z >= self.num(0), z < self.num(len(self.ts.sort(t).values)))
         if isinstance(t, IntT):
-            return z3.And(z >= t.lo, z <= t.hi)
+            return z3.And(z >= self.num(t.lo), z <= self.num(t.hi))
         return self.true
 
     def conj(self, xs: list[Z]) -> Z:
-        xs = [x for x in xs if not z3.is_true(x)]
+        true = _ptr(self.true)
+        xs = [x for x in xs if _ptr(x) != true]
         if not xs:
             return self.true
-        return xs[0] if len(xs) == 1 else z3.And(*xs)
+        return xs[0] if len(xs) == 1 else _nary(z3.Z3_mk_and, self.ctx, xs)
 
     def disj(self, xs: list[Z]) -> Z:
-        xs = [x for x in xs if not z3.is_false(x)]
+        false = _ptr(self.false)
+        xs = [x for x in xs if _ptr(x) != false]
         if not xs:
             return self.false
-        return xs[0] if len(xs) == 1 else z3.Or(*xs)
+        return xs[0] if len(xs) == 1 else _nary(z3.Z3_mk_or, self.ctx, xs)
 
     # ---- vocabulary per step -----------------------------------------------------------
     def state(self, k: int) -> dict[str, Z]:
@@ -283,10 +296,18 @@ class Encoder:
 
     # ---- constraints -------------------------------------------------------------------
     def domains(self, k: int) -> Z:
-        st = self.state(k)
-        return self.conj([self.in_domain(st[v.name], v.type) for v in self.ts.vars])
+        if k not in self._domains:
+            st = self.state(k)
+            self._domains[k] = self.conj([self.in_domain(st[v.name], v.type)
+                                          for v in self.ts.vars])
+        return self._domains[k]
 
     def init(self) -> Z:
+        if self._init is None:
+            self._init = self._encode_init()
+        return self._init
+
+    def _encode_init(self) -> Z:
         st = self.state(0)
         chosen: dict[str, set[Any]] = {}
         for var, idx, _ in self.ts.init.choices:
@@ -319,8 +340,10 @@ class Encoder:
         return self.conj(parts)
 
     def instance_env(self, i: int) -> dict[str, Z]:
-        action, values = self.instances[i]
-        return {n: self.value(values[n], t) for n, t in action.params}
+        if i not in self._envs:
+            action, values = self.instances[i]
+            self._envs[i] = {n: self.value(values[n], t) for n, t in action.params}
+        return self._envs[i]
 
     def transition(self, k: int) -> Z:
         """Some action instance fires between steps k and k+1; the selector act@k
@@ -328,35 +351,41 @@ class Encoder:
         is a direct cell; each cell's successor is an if-chain over the
         instances that may change it, and equals its predecessor otherwise
         (NOTE(frame-conditions))."""
+        if k not in self._transitions:
+            self._transitions[k] = self._encode_transition(k)
+        return self._transitions[k]
+
+    def _encode_transition(self, k: int) -> Z:
         pre, post = self.state(k), self.state(k + 1)
         sel = self.selector(k)
-        parts = [sel >= 0, sel < len(self.instances)]
+        parts = [sel >= self.num(0), sel < self.num(len(self.instances))]
+        false = _ptr(self.false)
         changes: dict[tuple[str, Any], list[tuple[int, Z]]] = {}
         for i, (action, _) in enumerate(self.instances):
             env = self.instance_env(i)
             enabled = self.term(action.enabled, k, env)
-            if z3.is_false(enabled):
-                parts.append(sel != i)
+            if _ptr(enabled) == false:
+                parts.append(sel != self.num(i))
                 continue
-            parts.append(z3.Implies(sel == i, self.conj([enabled,
+            parts.append(z3.Implies(sel == self.num(i), self.conj([enabled,
                                                          self.term(action.guard, k, env)])))
             for var, term in action.updates:
                 new = self.term(term, k, env)
                 old = pre[var]
                 if isinstance(old, dict):
                     for key, cell in old.items():
-                        if not new[key].eq(cell):
+                        if _ptr(new[key]) != _ptr(cell):
                             changes.setdefault((var, key), []).append((i, new[key]))
-                elif not new.eq(old):
+                elif _ptr(new) != _ptr(old):
                     changes.setdefault((var, None), []).append((i, new))
         for v in self.ts.vars:
             cells = pre[v.name].items() if isinstance(pre[v.name], dict) else [(None, pre[v.name])]
             for key, old in cells:
                 value = old
                 for i, new in reversed(changes.get((v.name, key), [])):
-                    value = z3.If(sel == i, new, value)
+                    value = z3.If(sel == self.num(i), new, value)
                 target = post[v.name][key] if key is not None else post[v.name]
-                parts.append(target == value)
+                parts.append(_eq(self.ctx, target, value))
         return self.conj(parts)
 
     def bad(self, prop: Property, k: int) -> Z:
@@ -388,6 +417,24 @@ class Encoder:
                 if not z3.is_false(formula):
                     out.append((i, fi, formula))
         return out
+
+
+def _ptr(z: Z) -> int | None:
+    """The address of z's AST. z3 hash-conses terms within a context, so two terms
+    are the same term exactly when their addresses are equal (`true` is one node)."""
+    return z.as_ast().value  # type: ignore[no-any-return]
+
+
+def _eq(ctx: z3.Context, a: Z, b: Z) -> Z:
+    """a == b without the operator's coercions (terms of different sorts raise)."""
+    return z3.BoolRef(z3.Z3_mk_eq(ctx.ref(), a.as_ast(), b.as_ast()), ctx)
+
+
+def _nary(make: Any, ctx: z3.Context, xs: list[Z]) -> Z:
+    """And/Or of Boolean terms without z3.And's per-argument coercions (the
+    encoder builds many; a non-Boolean argument still raises a Z3Exception)."""
+    args = (z3.Ast * len(xs))(*[x.as_ast() for x in xs])
+    return z3.BoolRef(make(ctx.ref(), len(xs), args), ctx)
 
 
 def _const(z: Z) -> Any:

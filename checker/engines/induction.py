@@ -146,21 +146,23 @@ def _decode_cti(ts: TransitionSystem, enc: Encoder, model: Any, p: Property) -> 
 def kinduction(ts: TransitionSystem, props: list[Property], *, max_k: int = 8, seed: int = 0,
                timeout_ms: int | None = None, deadline: float | None = None
                ) -> dict[str, PropertyResult]:
+    # one BMC run is the base case of every property, and one encoding (in one
+    # context) serves every property's step case: each gets its own solver
+    base = bmc(ts, props, depth=max_k - 1, seed=seed, timeout_ms=timeout_ms,
+               deadline=deadline)
+    enc = Encoder(ts, z3.Context())
     results: dict[str, PropertyResult] = {}
     for p in props:
-        results[p.name] = _kind_one(ts, p, max_k, seed, timeout_ms, deadline)
+        if base[p.name].verdict is not Verdict.BOUNDED:
+            results[p.name] = base[p.name]  # a violation (with its trace) or unknown
+        else:
+            results[p.name] = _kind_step(ts, enc, p, max_k, seed, timeout_ms, deadline)
     return results
 
 
-def _kind_one(ts: TransitionSystem, p: Property, max_k: int, seed: int,
-              timeout_ms: int | None, deadline: float | None) -> PropertyResult:
-    base = bmc(ts, [p], depth=max_k - 1, seed=seed, timeout_ms=timeout_ms,
-               deadline=deadline)[p.name]
-    if base.verdict is not Verdict.BOUNDED:
-        return base  # a violation (with its trace) or unknown
-    ctx = z3.Context()
-    enc = Encoder(ts, ctx)
-    solver = z3.Solver(ctx=ctx)
+def _kind_step(ts: TransitionSystem, enc: Encoder, p: Property, max_k: int, seed: int,
+               timeout_ms: int | None, deadline: float | None) -> PropertyResult:
+    solver = z3.Solver(ctx=enc.ctx)
     solver.set("random_seed", seed)
     solver.add(enc.domains(0))
     for k in range(1, max_k + 1):

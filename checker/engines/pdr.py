@@ -32,6 +32,9 @@ def pdr(ts: TransitionSystem, props: list[Property], *, seed: int = 0,
     constants) that the search may assume; the certificate then includes it, so
     the re-check does not have to trust it."""
     results: dict[str, PropertyResult] = {}
+    # one encoding for every property; each gets its own Horn-clause solver
+    enc = Encoder(ts, z3.Context(), ints=True)
+    known = parse(ts, enc, background) if background else z3.BoolVal(True, enc.ctx)
     for p in props:
         remaining = None if deadline is None else deadline - time.monotonic()
         if remaining is not None and remaining <= 0:
@@ -41,16 +44,16 @@ def pdr(ts: TransitionSystem, props: list[Property], *, seed: int = 0,
         limit = timeout_ms
         if remaining is not None:
             limit = min(limit or 10**9, max(1, int(remaining * 1000)))
-        results[p.name] = _one(ts, p, seed, limit, deadline, trace_depth, background)
+        results[p.name] = _one(ts, enc, known, p, seed, limit, deadline, trace_depth,
+                               bool(background))
     return results
 
 
-def _one(ts: TransitionSystem, p: Property, seed: int, timeout_ms: int | None,
-         deadline: float | None, trace_depth: int, background: str | None) -> PropertyResult:
-    ctx = z3.Context()
-    enc = Encoder(ts, ctx, ints=True)
+def _one(ts: TransitionSystem, enc: Encoder, known: z3.ExprRef, p: Property, seed: int,
+         timeout_ms: int | None, deadline: float | None, trace_depth: int,
+         background: bool) -> PropertyResult:
+    ctx = enc.ctx
     s0, s1 = enc.flat(0), enc.flat(1)
-    known = parse(ts, enc, background) if background else z3.BoolVal(True, ctx)
     inv = z3.Function("Inv", *[x.sort() for x in s0], z3.BoolSort(ctx))
     solver = z3.SolverFor("HORN", ctx=ctx)
     solver.set("random_seed", seed)
