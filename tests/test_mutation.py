@@ -195,10 +195,7 @@ def _check_model(path: Path, limit: int | None) -> None:
 # Survivors found by this test and not yet analysed (a missing property or an
 # equivalent mutant still to be explained in the model): strict, so the test
 # says so as soon as they are caught or explained.
-UNEXPLAINED = {
-    "forkchild.spec": "surviving mutant not yet analysed (issue 7 note)",
-    "importlock_fork.spec": "surviving mutant not yet analysed (issue 7 note)",
-}
+UNEXPLAINED: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("path", [
