@@ -4,7 +4,8 @@
 * the ``speccheck`` directive, which checks a model while the documentation is
   built and shows its verdicts, certificates and counterexamples (numbered and
   drawn as SVG sequence diagrams), ``directive.py`` and ``render.py``;
-* the generated catalogue of proven invariants, ``catalogue.py``.
+* the generated catalogue of proven invariants, ``catalogue.py``;
+* the ``speccheck-output`` directive, the CLI's output of a command, ``console.py``.
 
 Documented in docs/extension.rst. This module imports nothing from Sphinx at
 import time, so ``checker.sphinx.lexer`` works with Pygments alone.
@@ -22,7 +23,7 @@ def setup(app: Any) -> dict[str, Any]:
     from sphinx.application import Sphinx
 
     from checker.cli import VERSION
-    from checker.sphinx import catalogue, directive, lexer, state
+    from checker.sphinx import catalogue, console, directive, lexer, state
     assert isinstance(app, Sphinx)
 
     app.add_config_value("speccheck_root", "", "env", str)
@@ -37,6 +38,7 @@ def setup(app: Any) -> dict[str, Any]:
     app.add_lexer("speccheck", lexer.SpecLexer)
     app.add_directive("speccheck", directive.SpeccheckDirective)
     app.add_directive("speccheck-catalogue", catalogue.CatalogueDirective)
+    console.setup(app)  # the speccheck-output directive
     app.add_css_file("speccheck.css")
 
     def static(app: Sphinx) -> None:
