@@ -20,5 +20,5 @@ KEYWORDS: frozenset[str] = frozenset({
 # built-in functions and names: not keywords, but highlighted as built-ins
 BUILTINS: frozenset[str] = frozenset({
     "holder", "held", "level", "owner", "alive", "has", "cur", "gil", "live", "bound",
-    "running", "idle", "at", "saved", "main",
+    "running", "idle", "at", "saved", "arg", "main",
 })

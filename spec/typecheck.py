@@ -55,6 +55,7 @@ from spec.program import (
     TSwitchBack,
     TSwitchTo,
     VarInfo,
+    arg_var,
     gil_id,
     items_var,
     obj_var,
@@ -100,6 +101,7 @@ BUILTIN_FUNCTIONS: dict[str, str] = {
     "idle": "idle(t): whether thread t is not inside any procedure",
     "at": "at(t, p, n, ...): whether thread t is at step n (or one of the steps) of procedure p",
     "saved": "saved(t): the interpreter `switch back` returns thread t to, or none",
+    "arg": "arg(t, p, x): argument x of thread t's latest call of procedure p",
 }
 
 
@@ -150,6 +152,7 @@ class _Checker:
         self.objects: dict[str, ObjectInfo] = {}
         self.tstates: dict[str, TStateInfo] = {}
         self.procs: list[str] = []
+        self.proc_decls: dict[str, S.ProcDecl] = {}
         self.interp: EnumT | None = None
         self.thread: EnumT | None = None
         self.lock_sort = EnumT("Lock", ())
@@ -295,6 +298,7 @@ class _Checker:
             case S.ProcDecl():
                 self.declare(d.name, "procedure", d.span)
                 self.procs.append(d.name)
+                self.proc_decls[d.name] = d
                 later.append(d)
             case S.ActionDecl():
                 self.declare(d.name, "action", d.span)
@@ -811,6 +815,8 @@ class _Checker:
             raise self._unknown(e.span, "function", fn, [*self.defs, *BUILTIN_FUNCTIONS])
         if fn == "at":
             return self._at(e, args, env)
+        if fn == "arg":
+            return self._arg(e, args, env)
         arity = {"has": 2, "running": 2}.get(fn, 1)
         if len(args) != arity:
             raise self.err("SC202", f"`{fn}` takes {arity} argument(s), {len(args)} given",
@@ -898,6 +904,31 @@ class _Checker:
                                f"`{p.id}.3` is step 3")
             steps.append(T.eq(pc, T.Lit(f"{p.id}.{a.value}", pc_t)))
         return T.disj(*steps)
+
+    def _arg(self, e: S.Expr, args: tuple[S.Expr, ...], env: _Env) -> T.Term:
+        """`arg(t, p, x)`: the argument `x` of thread t's latest call of procedure p
+        (kept per thread while it runs p; lemmas pair it with `at` or `running`)."""
+        if len(args) != 3:
+            raise self.err("SC202", f"`arg` takes 3 argument(s), {len(args)} given", e.span,
+                           hint=BUILTIN_FUNCTIONS["arg"])
+        if not env.state:
+            raise self.err("SC406", f"{env.what} cannot read runtime state (`arg`)", e.span)
+        thread_t = self._need_thread(e.span)
+        thread = self.expr(args[0], env, thread_t)
+        p = args[1]
+        if not (isinstance(p, S.Name) and p.id in self.procs):
+            raise self.err("SC101", "`arg` needs a procedure name", p.span,
+                           hint=codes.did_you_mean(print_expr(p), self.procs))
+        params = self.proc_decls[p.id].params[1:]  # the first is the running thread
+        x = args[2]
+        names = [q.name for q in params]
+        if not (isinstance(x, S.Name) and x.id in names):
+            raise self.err("SC101", f"`{p.id}` has no argument `{print_expr(x)}`", x.span,
+                           hint=codes.did_you_mean(print_expr(x), names) or (
+                               f"its arguments after the thread: {', '.join(names)}"
+                               if names else f"`{p.id}` takes only its thread"))
+        pt = self.type(next(q.type for q in params if q.name == x.id))
+        return T.select(T.VarRef(arg_var(p.id, x.id), MapT((thread_t,), pt)), (thread,))
 
     def proc_sort_now(self) -> EnumT:
         return EnumT("Proc", tuple(self.procs))

@@ -12,7 +12,9 @@ language:
 
 * one feature: ``forall t: Thread. cur(t) != none``;
 * two features: ``forall t: Thread. at(t, cache_set, 2, 3) -> holder(gil(main)) == t``;
-* a thread's step and interpreter together against a third feature.
+* two of a thread's control features (its step, current and saved interpreter,
+  the arguments of its procedures) together against a third feature:
+  ``forall t: Thread. forall k: Key. at(t, p, 4) and arg(t, p, k) == k -> has(d, k)``.
 
 Candidates are only likely: ``checker.engines.allsizes`` keeps those that are
 inductive for every size (Houdini) and reports the ones a proof needs.
@@ -44,6 +46,7 @@ from spec.program import (
     PC,
     SAVED,
     Program,
+    arg_var,
     items_var,
     obj_var,
     tstate_var,
@@ -104,6 +107,7 @@ class _Space:
         self.vars = vars_
         self.index = ts.var_index()
         self.features: list[_Feature] = []
+        self.control: list[list[int]] = []  # per thread: its own state (see _build)
         self._build()
 
     # -- element classes of a sort, relative to this shape
@@ -188,6 +192,16 @@ class _Space:
                     vt = ts.vars[vi].type
                     assert isinstance(vt, MapT)
                     self.add_value(f"{text}({t})", vt.value, _cell(vi, positions(vt), _key((t,))))
+            # the arguments of its procedures (a step often touches the cell they name)
+            for r in p.routines:
+                for name, _ in r.params[1:] if r.kind == "proc" else ():
+                    var = arg_var(r.name, name)
+                    if var in self.index:
+                        vi = self.index[var]
+                        vt = ts.vars[vi].type
+                        assert isinstance(vt, MapT)
+                        self.add_value(f"arg({t}, {r.name}, {name})", vt.value,
+                                       _cell(vi, positions(vt), _key((t,))))
         if HOLDER in self.index and p.thread is not None:
             hi = self.index[HOLDER]
             ht = ts.vars[hi].type
@@ -228,6 +242,13 @@ class _Space:
             for combo in self._key_choices(vt.keys):
                 self.add_value(f"{info.name}[{', '.join(combo)}]", vt.value,
                                _cell(vi, positions(vt), _key(combo)))
+        # each thread's own state: its step, interpreters, arguments, and the model's
+        # variables indexed by it alone
+        for t in threads:
+            local = (f"pc({t})", f"cur({t})", f"saved({t})")
+            self.control.append([j for j, f in enumerate(self.features) if f.text in local
+                                 or f.text.startswith(f"arg({t},")
+                                 or f.text.endswith(f"[{t}]")])
 
     def _is_rlock(self, shown: str) -> bool:
         fam = shown.split("[", 1)[0]
@@ -430,10 +451,12 @@ def _shape_candidates(ts: TransitionSystem, program: Program, plan: SizePlan, li
                       samples: list[tuple[TransitionSystem, tuple[State, ...]]]) -> list[str]:
     rows: set[tuple[object, ...]] = set()
     features: list[_Feature] | None = None
+    control: list[list[int]] = []
     for sts, states in samples:
         space = _Space(sts, program, plan, lifter, shape)
         if features is None:
             features = space.features
+            control = space.control
         elif [f.text for f in features] != [f.text for f in space.features]:
             continue  # a sample of another shape of model (should not happen)
         assigns = space.assignments(sts)
@@ -455,7 +478,8 @@ def _shape_candidates(ts: TransitionSystem, program: Program, plan: SizePlan, li
     for j, f in enumerate(features):
         allowed = set(seen[j])
         if len(allowed) < len(f.classes) and allowed:
-            emit(_in(f, allowed, ts))
+            for fact in _conclusions(f, allowed, ts):
+                emit(fact)
     for ia, ib in itertools.permutations(range(n), 2):
         fa, fb = features[ia], features[ib]
         by: dict[object, set[object]] = {}
@@ -473,31 +497,54 @@ def _shape_candidates(ts: TransitionSystem, program: Program, plan: SizePlan, li
                 continue  # no more than the single-feature candidate says
             if len(xs) == len(set(seen[ia])):
                 continue
-            emit(f"{_paren(_in(fa, set(xs), ts))} -> {_paren(_in(fb, set(ys), ts))}")
-    # a thread's step and interpreter together, against every other feature
-    pcs = [j for j, f in enumerate(features) if f.kind == "pc"]
-    curs = [j for j, f in enumerate(features) if f.text.startswith("cur(")]
-    if pcs and curs:
-        p, c = pcs[0], curs[0]
+            for then in _conclusions(fb, set(ys), ts):
+                emit(f"{_paren(_in(fa, set(xs), ts))} -> {_paren(then)}")
+    # two of a thread's control features (its step, current and saved interpreter,
+    # procedure arguments) together, against every other feature: what a thread holds
+    # can depend on where it is in its procedure *and* where it came from or which key
+    # it works on
+    for p, c in (pair for group in control for pair in itertools.combinations(group, 2)):
         for b in range(n):
-            if b in (p, c):
-                continue
-            fb = features[b]
-            pair: dict[object, set[object]] = {}
-            ctx: dict[tuple[object, object], set[object]] = {}
-            for r in rows:
-                pair.setdefault(r[p], set()).add(r[b])
-                ctx.setdefault((r[p], r[c]), set()).add(r[b])
-            groups2: dict[tuple[object, frozenset[object]], set[object]] = {}
-            for (x, cc), got in ctx.items():
-                if got != pair[x] and len(got) < len(fb.classes):
-                    groups2.setdefault((cc, frozenset(got)), set()).add(x)
-            for (cc, ys2), xs2 in groups2.items():
-                if fb.kind == "bool" and len(ys2) != 1:
-                    continue
-                left = f"{_paren(_in(features[p], set(xs2), ts))} and " \
-                       f"{_paren(_in(features[c], {cc}, ts))}"
-                emit(f"{left} -> {_paren(_in(fb, set(ys2), ts))}")
+            if b not in (p, c):
+                for body in _context_bodies(features, rows, (p, c, b), ts):
+                    emit(body)
+    return out
+
+
+def _context_bodies(features: list[_Feature], rows: set[tuple[object, ...]],
+                    which: tuple[int, int, int], ts: TransitionSystem) -> list[str]:
+    """`A in xs and B == y -> C in ys` wherever A and B together say more about C
+    than either says alone (those facts are pair candidates already)."""
+    p, c, b = which
+    fb = features[b]
+    alone_p: dict[object, set[object]] = {}
+    alone_c: dict[object, set[object]] = {}
+    ctx: dict[tuple[object, object], set[object]] = {}
+    for r in rows:
+        alone_p.setdefault(r[p], set()).add(r[b])
+        alone_c.setdefault(r[c], set()).add(r[b])
+        ctx.setdefault((r[p], r[c]), set()).add(r[b])
+    groups: dict[tuple[object, frozenset[object]], set[object]] = {}
+    for (x, y), got in ctx.items():
+        if got != alone_p[x] and got != alone_c[y] and len(got) < len(fb.classes):
+            groups.setdefault((y, frozenset(got)), set()).add(x)
+    out = []
+    for (y, ys), xs in groups.items():
+        if fb.kind == "bool" and len(ys) != 1:
+            continue
+        left = f"{_paren(_in(features[p], xs, ts))} and {_paren(_in(features[c], {y}, ts))}"
+        out += [f"{left} -> {_paren(then)}" for then in _conclusions(fb, set(ys), ts)]
+    return out
+
+
+def _conclusions(f: _Feature, allowed: set[object], ts: TransitionSystem) -> list[str]:
+    """`f` takes one of the allowed classes; and, when that excludes `none` and more,
+    the weaker `f != none` too: the samples may pin a value (only `main` ever made
+    it) that is not inductive while its existence is."""
+    out = [_in(f, allowed, ts)]
+    if f.kind == "elem" and "none" in f.classes and "none" not in allowed \
+            and len(allowed) < len(f.classes) - 1:
+        out.append(f"{f.text} != none")
     return out
 
 
