@@ -94,11 +94,20 @@ def cell_table(ts: TransitionSystem, enc: Encoder) -> dict[str, tuple[str, Type]
         z = enc.state(0)[v.name]
         if isinstance(v.type, MapT):
             for (key, c), raw in zip(z.items(), map_keys(v.type), strict=True):
-                out[str(c)] = (cell_name(v.display, raw), v.type.value)
+                out[c.decl().name()] = (cell_name(v.display, raw), v.type.value)
                 del key
         else:
-            out[str(z)] = (v.display, v.type)
+            out[z.decl().name()] = (v.display, v.type)
     return out
+
+
+def _cell(e: Any) -> str | None:
+    """The name of an uninterpreted constant (a state cell), else None; cheaper
+    than printing the term (z3's printer is slow on every node of a large invariant)."""
+    if z3.is_app(e) and e.num_args() == 0 and \
+            e.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+        return e.decl().name()  # type: ignore[no-any-return]
+    return None
 
 
 def render(ts: TransitionSystem, enc: Encoder, formula: Any) -> tuple[str, int]:
@@ -124,12 +133,14 @@ def render(ts: TransitionSystem, enc: Encoder, formula: Any) -> tuple[str, int]:
         return str(n)
 
     def typ(e: Any) -> Type | None:
-        return table[str(e)][1] if z3.is_const(e) and str(e) in table else None
+        cell = _cell(e)
+        return table[cell][1] if cell in table else None
 
     def term(e: Any) -> str:
         """An operand of arithmetic: enumeration cells stand for their codes."""
-        if z3.is_const(e) and str(e) in table:
-            name, t = table[str(e)]
+        cell = _cell(e)
+        if cell in table:
+            name, t = table[cell]
             return f"#{name}" if enum_of(t)[0] is not None else name
         return show(e)
 
@@ -177,9 +188,9 @@ def render(ts: TransitionSystem, enc: Encoder, formula: Any) -> tuple[str, int]:
                     enum_of(tb)[0] == sort:
                 return f"{show(a)} {op} {show(b)}"
             return f"{term(a)} {op} {term(b)}"
-        if z3.is_const(e) and str(e) in table:
-            name, t = table[str(e)]
-            return name
+        cell = _cell(e)
+        if cell in table:
+            return table[cell][0]
         if z3.is_int_value(e):
             return str(e.as_long())
         if z3.is_app(e) and e.num_args() == 2 and e.decl().kind() in (

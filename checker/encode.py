@@ -126,12 +126,25 @@ class Encoder:
         if isinstance(t, BoolT):
             return self.true
         if isinstance(t, OptionT):
-            return z3.Or(z == self.num(NONE_CODE), self.in_domain(z, t.inner))
+            return _nary(z3.Z3_mk_or, self.ctx, [_eq(self.ctx, z, self.num(NONE_CODE)),
+                                                 self.in_domain(z, t.inner)])
         if isinstance(t, EnumT):
-            return z3.And(z >= self.num(0), z < self.num(len(self.ts.sort(t).values)))
+            return self._within(z, 0, "lt", len(self.ts.sort(t).values))
         if isinstance(t, IntT):
-            return z3.And(z >= self.num(t.lo), z <= self.num(t.hi))
+            return self._within(z, t.lo, "le", t.hi)
         return self.true
+
+    def _within(self, z: Z, lo: int, upper: str, hi: int) -> Z:
+        """z >= lo and z < hi (upper "lt") or z <= hi (upper "le"), signed for
+        bit-vectors: the terms `z >= lo`, `z < hi` build, without z3py's coercions."""
+        if self.ints:
+            ge, below = z3.Z3_mk_ge, (z3.Z3_mk_lt if upper == "lt" else z3.Z3_mk_le)
+        else:
+            ge, below = z3.Z3_mk_bvsge, (z3.Z3_mk_bvslt if upper == "lt" else z3.Z3_mk_bvsle)
+        ref = self.ctx.ref()
+        return _nary(z3.Z3_mk_and, self.ctx, [
+            z3.BoolRef(ge(ref, z.as_ast(), self.num(lo).as_ast()), self.ctx),
+            z3.BoolRef(below(ref, z.as_ast(), self.num(hi).as_ast()), self.ctx)])
 
     def conj(self, xs: list[Z]) -> Z:
         true = _ptr(self.true)
@@ -358,16 +371,16 @@ class Encoder:
     def _encode_transition(self, k: int) -> Z:
         pre, post = self.state(k), self.state(k + 1)
         sel = self.selector(k)
-        parts = [sel >= self.num(0), sel < self.num(len(self.instances))]
+        parts = [sel >= 0, sel < len(self.instances)]
         false = _ptr(self.false)
         changes: dict[tuple[str, Any], list[tuple[int, Z]]] = {}
         for i, (action, _) in enumerate(self.instances):
             env = self.instance_env(i)
             enabled = self.term(action.enabled, k, env)
             if _ptr(enabled) == false:
-                parts.append(sel != self.num(i))
+                parts.append(sel != i)
                 continue
-            parts.append(z3.Implies(sel == self.num(i), self.conj([enabled,
+            parts.append(z3.Implies(sel == i, self.conj([enabled,
                                                          self.term(action.guard, k, env)])))
             for var, term in action.updates:
                 new = self.term(term, k, env)
@@ -383,7 +396,7 @@ class Encoder:
             for key, old in cells:
                 value = old
                 for i, new in reversed(changes.get((v.name, key), [])):
-                    value = z3.If(sel == self.num(i), new, value)
+                    value = z3.If(sel == i, new, value)
                 target = post[v.name][key] if key is not None else post[v.name]
                 parts.append(_eq(self.ctx, target, value))
         return self.conj(parts)

@@ -20,10 +20,14 @@ from tests/modelgen.py that it exhausts, this test checks:
 `pytest tests/test_differential.py` runs a few dozen models (under a minute).
 A campaign runs many more: ``pytest tests/test_differential.py --campaign N
 [--campaign-seed S] [--campaign-log FILE]``; the log gets one JSON summary
-(models checked, verdict counts, time). To keep a long campaign affordable it
-runs BMC on every model and the further checks (induction and k-induction,
-PDR, mined certificates, the encoding) in turn, one per model.
-docs/soundness.rst records the last campaign.
+(seed, models checked, verdict counts, wall-clock and CPU time, outcome),
+rewritten every 50 models, so a stopped run still counts. A campaign is the
+union of runs with distinct seeds; ``python tests/campaign_figures.py
+LOG...`` sums their logs into the table of docs/soundness.rst. To keep a long
+campaign affordable it runs BMC on every model and the further checks
+(induction and k-induction, PDR, mined certificates, the encoding) in turn,
+one per model; a model that takes more than SLOW_SECONDS of CPU is saved
+beside the log (FILE.slowN.spec) as a finding and not counted as checked.
 """
 
 from __future__ import annotations
@@ -316,12 +320,18 @@ def cpu_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGVTALRM, old)
 
 
-def write_log(path: str, stats: Stats, start: float, cpu_start: float, seed_: int) -> None:
+def write_log(path: str, stats: Stats, start: float, cpu_start: float, seed_: int,
+              outcome: str | None = None) -> None:
     """The campaign's figures so far; written every 50 models, so a run that is
-    stopped still counts what it completed (tests/campaign_figures.py sums logs)."""
+    stopped still counts what it completed (tests/campaign_figures.py sums logs),
+    and at the end with the outcome: `passed`, `failed` (a disagreement, or an
+    error) or `interrupted` (Ctrl-C or SIGINT; the figures count every model
+    checked until then)."""
     stats["seconds"] = round(time.monotonic() - start)
     stats["cpu seconds"] = round(time.process_time() - cpu_start)
-    figures: dict[str, int] = {**stats, "seed": seed_}
+    figures: dict[str, int | str] = {**stats, "seed": seed_}
+    if outcome is not None:
+        figures["outcome"] = outcome
     Path(path).write_text(json.dumps(dict(sorted(figures.items())), indent=1) + "\n",
                           encoding="utf-8")
 
@@ -357,9 +367,14 @@ def test_engines_agree_with_the_explicit_explorer(request: pytest.FixtureRequest
         if log and stats["models"] % 50 == 0:  # progress of a long campaign
             write_log(log, stats, start, cpu_start, seed_)
 
+    outcome = "failed"
     try:
         run()
+        outcome = "passed"
+    except KeyboardInterrupt:
+        outcome = "interrupted"
+        raise
     finally:
         if log:
-            write_log(log, stats, start, cpu_start, seed_)
+            write_log(log, stats, start, cpu_start, seed_, outcome)
     assert stats["models"] >= (campaign or FAST_EXAMPLES) // 2, dict(stats)
