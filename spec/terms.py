@@ -255,22 +255,37 @@ def substitute(t: Term, locals_: Mapping[str, Term] | None = None,
 
 
 def free_locals(t: Term) -> frozenset[str]:
-    """The bound names (parameters, quantified variables) that occur free in t."""
-    match t:
-        case Local(name, _):
-            return frozenset({name})
-        case Lit() | VarRef():
-            return frozenset()
-        case Quant(_, var, _, body, _):
-            return free_locals(body) - {var}
-    out: set[str] = set()
+    """The bound names (parameters, quantified variables) that occur free in t.
 
-    def go(x: Term) -> Term:
-        out.update(free_locals(x))
-        return x
+    Lowered terms share subterms (each statement of a step reads the state the
+    earlier ones left), so a node is visited once per call, by identity: walked
+    as a tree, a step of a few dozen statements took minutes to lower."""
+    seen: dict[int, tuple[Term, frozenset[str]]] = {}
 
-    map_children(t, go)
-    return frozenset(out)
+    def walk(x: Term) -> frozenset[str]:
+        hit = seen.get(id(x))
+        if hit is not None:
+            return hit[1]
+        match x:
+            case Local(name, _):
+                found: frozenset[str] = frozenset({name})
+            case Lit() | VarRef():
+                found = frozenset()
+            case Quant(_, var, _, body, _):
+                found = walk(body) - {var}
+            case _:
+                out: set[str] = set()
+
+                def go(y: Term) -> Term:
+                    out.update(walk(y))
+                    return y
+
+                map_children(x, go)
+                found = frozenset(out)
+        seen[id(x)] = (x, found)  # keeps x alive, so its id stays unique
+        return found
+
+    return walk(t)
 
 
 def free_vars(t: Term) -> frozenset[str]:

@@ -409,3 +409,44 @@ def test_the_size_limits_leave_every_model_alone():
         except SpecError as exc:  # include fragments (runtime.spec) have no `model`
             assert {d.code for d in exc.diagnostics} == {"SC103"}, path
     assert budget.MAX_WORK >= 100 * 10_000 and budget.MAX_EXPANDED_DEPTH > MAX_NESTING
+
+
+# Found by the differential campaign (seed 1, three models stopped as too slow):
+# a step whose statements read the state earlier ones left lowered in time
+# exponential in its statements, because spec.terms.free_locals walked the
+# shared lowered terms as a tree (minutes of CPU; it never finished here).
+LONG_STEP = """\
+model long_step
+interpreters(1)
+threads(1)
+sort Key(2)
+var b0: bool = true
+def ok(x: Key): bool = cur(t1) == none
+lock l0: mutex
+lock l1: mutex
+lock r0: rlock
+object d0: dict[Key] shared guarded_by gil(main)
+action a0(t: Thread) {
+  if not (has(d0, key1)) { b0 := (forall k0: Key. ok(key2)) acquire r0 acquire r0 \
+release gil if alive(d0) { resize d0 } release r0 acquire gil acquire r0 \
+await (cur(t1) != none) -> (ok(key2)) acquire gil acquire l0 assert true release l0 \
+release gil release r0 acquire l1 release gil release r0 } else { acquire gil(main) }
+}
+invariant inv0: (if ok(key1) then held(gil(main)) else holder(l1) == t1) -> idle(t1)
+"""
+
+
+def test_a_long_step_lowers_in_linear_time():
+    start = time.process_time()
+    ts = build(load_text("long_step.spec", LONG_STEP), CheckOptions())
+    assert time.process_time() - start < 5
+    assert [a.routine for a in ts.actions] == ["a0"]
+
+
+def test_free_locals_visits_a_shared_subterm_once():
+    from spec import terms as T
+    from spec.sorts import BoolT
+    x: T.Term = T.Local("a", BoolT())
+    for _ in range(200):  # 2**200 paths, 201 nodes
+        x = T.Op("and", (x, x), BoolT())
+    assert T.free_locals(x) == frozenset({"a"})
