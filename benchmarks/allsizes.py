@@ -14,7 +14,8 @@ one run, whatever INTERPS and THREADS are. speccheck runs as a subprocess with
 ``--json -``; times are wall-clock times of the whole process. Measurements
 only: this script asserts nothing about speed. Standard library only.
 
-    python benchmarks/allsizes.py [--timeout 300] [--sizes 2,3,4] [MODEL ...]
+    python benchmarks/allsizes.py [--timeout 300] [--all-sizes-timeout 900] [--sizes 2,3,4]
+                                  [MODEL[:NAME=VALUE,...] ...]
     python benchmarks/allsizes.py --json out.json       # keep the numbers
     python benchmarks/allsizes.py --render out.json     # print a saved run again
 """
@@ -56,8 +57,15 @@ def run(args: list[str], timeout: float) -> dict[str, Any]:
     return {"seconds": seconds, "code": proc.returncode, "doc": doc}
 
 
+def split(model: str) -> tuple[str, list[str]]:
+    """`path:NAME=VALUE,...` -> (path, ["-D", "NAME=VALUE", ...]): a configuration."""
+    path, _, config = model.partition(":")
+    return path, [x for d in config.split(",") if d for x in ("-D", d)]
+
+
 def all_sizes(model: str, timeout: float) -> dict[str, Any]:
-    got = run([model, "--all-sizes", "--no-certificates"], timeout)
+    path, defines = split(model)
+    got = run([path, *defines, "--all-sizes", "--no-certificates", "--no-sweep"], timeout)
     out: dict[str, Any] = {"seconds": round(got["seconds"], 1), "code": got["code"]}
     if got["doc"] is None:
         out.update(proved=None, total=None, lemmas=None)
@@ -74,8 +82,10 @@ def all_sizes(model: str, timeout: float) -> dict[str, Any]:
 
 
 def instance(model: str, n: int, timeout: float) -> dict[str, Any]:
-    got = run([model, "-D", f"INTERPS={n}", "-D", f"THREADS={n}", "--engine", "explicit",
-               "--no-certificates", "--max-states", "100000000"], timeout)
+    path, defines = split(model)
+    got = run([path, *defines, "-D", f"INTERPS={n}", "-D", f"THREADS={n}", "--engine",
+               "explicit", "--no-certificates", "--no-sweep", "--max-states", "10000000"],
+              timeout)
     out: dict[str, Any] = {"n": n, "seconds": round(got["seconds"], 1), "code": got["code"]}
     if got["doc"] is None:
         out.update(states=None, verdict="time limit" if got["code"] is None else "error")
@@ -87,11 +97,12 @@ def instance(model: str, n: int, timeout: float) -> dict[str, Any]:
     return out
 
 
-def measure(models: list[str], sizes: list[int], timeout: float) -> dict[str, Any]:
+def measure(models: list[str], sizes: list[int], timeout: float,
+            all_sizes_timeout: float) -> dict[str, Any]:
     rows = []
     for model in models:
         print(f"{model}: all sizes ...", file=sys.stderr, flush=True)
-        row: dict[str, Any] = {"model": model, "all_sizes": all_sizes(model, timeout),
+        row: dict[str, Any] = {"model": model, "all_sizes": all_sizes(model, all_sizes_timeout),
                                "instances": []}
         for n in sizes:
             print(f"{model}: INTERPS=THREADS={n} ...", file=sys.stderr, flush=True)
@@ -102,11 +113,13 @@ def measure(models: list[str], sizes: list[int], timeout: float) -> dict[str, An
         rows.append(row)
     return {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
                        f"{platform.python_version()}",
-            "timeout": timeout, "rows": rows}
+            "timeout": timeout, "all_sizes_timeout": all_sizes_timeout, "rows": rows}
 
 
 def render(data: dict[str, Any]) -> str:
-    out = [f"machine: {data['machine']}; time limit {data['timeout']:g} s per run", ""]
+    limit = data.get("all_sizes_timeout", data["timeout"])
+    out = [f"machine: {data['machine']}; time limit {data['timeout']:g} s per instance run, "
+           f"{limit:g} s per all-sizes run", ""]
     sizes = sorted({c["n"] for r in data["rows"] for c in r["instances"]})
     head = ["model", "all sizes: time", "proved", "lemmas"] + [
         f"instance {n}x{n}: time (states)" for n in sizes]
@@ -114,8 +127,11 @@ def render(data: dict[str, Any]) -> str:
     out.append("|" + "|".join("---" for _ in head) + "|")
     for r in data["rows"]:
         a = r["all_sizes"]
-        proved = "-" if a["proved"] is None else f"{a['proved']}/{a['total']}"
-        cells = [f"`{Path(r['model']).name}`", f"{a['seconds']} s", proved,
+        proved = ("time limit" if a["code"] is None else "error") if a["proved"] is None \
+            else f"{a['proved']}/{a['total']}"
+        path, _, config = r["model"].partition(":")
+        name = Path(path).name + (f" ({config.replace(',', ' ')})" if config else "")
+        cells = [f"`{name}`", f"{a['seconds']} s", proved,
                  "-" if a["lemmas"] is None else str(a["lemmas"])]
         by_n = {c["n"]: c for c in r["instances"]}
         for n in sizes:
@@ -136,6 +152,8 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("models", nargs="*", default=list(DEFAULT_MODELS))
     p.add_argument("--timeout", type=float, default=300.0, help="seconds per run (300)")
+    p.add_argument("--all-sizes-timeout", type=float, metavar="SECONDS",
+                   help="seconds per all-sizes run (default: --timeout)")
     p.add_argument("--sizes", default="2,3,4", help="INTERPS = THREADS values (2,3,4)")
     p.add_argument("--json", metavar="FILE", help="save the measurements")
     p.add_argument("--render", metavar="FILE", help="print a saved run")
@@ -143,7 +161,8 @@ def main() -> int:
     if args.render:
         print(render(json.loads(Path(args.render).read_text(encoding="utf-8"))), end="")
         return 0
-    data = measure(args.models, [int(x) for x in args.sizes.split(",")], args.timeout)
+    data = measure(args.models, [int(x) for x in args.sizes.split(",")], args.timeout,
+                   args.all_sizes_timeout or args.timeout)
     if args.json:
         Path(args.json).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     print(render(data), end="")

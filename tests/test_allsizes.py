@@ -241,6 +241,7 @@ def test_fragment_check_finds_alternation_cycles() -> None:
     ("extcache.spec", (("GIL", "own"), ("LOCK", "mutex"))),
     ("extcache_313.spec", ()),
     ("extcache_312.spec", ()),
+    ("tstate_reuse.spec", (("DESIGN", "fresh"),)),
 ])
 def test_catalogue_designs_are_proved_for_all_sizes(
         model: str, defines: tuple[tuple[str, str], ...]) -> None:
