@@ -6,7 +6,7 @@ from checker.evaluate import Env, State, positions
 from checker.ir import Action, TransitionSystem
 from checker.results import Step, Trace
 from spec.program import CUR
-from spec.sorts import MapT, Value
+from spec.sorts import MapT
 
 
 def make_step(ts: TransitionSystem, action: Action, env: Env, state: State,
@@ -41,8 +41,10 @@ def describe_deadlock(ts: TransitionSystem, state: State) -> str:
     for action in ts.actions:
         if not action.waits or action.actor is None:
             continue
-        for t in ts.thread_values:
-            env: dict[str, Value] = {action.actor: t}
+        # every instance of the action: a wait may name its other parameters too
+        # (`acquire lf[k]`), so each one needs a value, not only the actor
+        for env in ev.param_envs(action):
+            t = env[action.actor]
             if not ev.eval(action.enabled, state, env):
                 continue
             for lock, blocked in action.waits:

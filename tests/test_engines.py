@@ -312,6 +312,31 @@ def test_deadlock_lock_order_inversion():
         assert sorted(final_holders) == ["t1", "t2"]  # each thread holds one of a, b
 
 
+FAMILY_DEADLOCK = """\
+model family_deadlock
+threads(2)
+sort Key(2)
+lock lf[Key]: mutex
+proc hold(t: Thread, k: Key) {
+  acquire lf[k]
+  acquire lf[k]
+}
+action take(t: Thread, k: Key) {
+  acquire lf[k]
+  release lf[k]
+}
+"""
+
+
+def test_deadlock_on_a_lock_family_names_the_locks():
+    """A wait on `lf[k]` needs the action's parameter k to be described (found by the
+    differential campaign: describing the deadlock was an internal error)."""
+    ts, ex, bm = agree_on_violation(FAMILY_DEADLOCK, "deadlock", 2)
+    for r in (ex, bm):  # t1 holds lf[key1] and asks for it again; take(t2, key1) waits
+        assert r.message == ("t2 waits for lf[key1] held by t1; "
+                             "t1 waits for lf[key1] held by t1"), r.message
+
+
 def test_same_lock_order_has_no_deadlock():
     """Taking the locks in one global order is deadlock free."""
     ex = run_explicit(ts_of(SAME_ORDER))
