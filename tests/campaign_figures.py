@@ -33,6 +33,7 @@ import argparse
 import json
 import re
 import sys
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,12 +104,14 @@ def render(runs: list[Run], date: str, commits: dict[int, str], target: int) -> 
     status = (f"{models:,} models so far, short of the {target:,} it aims at; it goes on "
               f"in later sessions with further seeds" if models < target
               else f"{models:,} models, at least the {target:,} it aims at")
-    lines = [
+    intro = (
         f"The campaign is the union of runs of ``pytest tests/test_differential.py "
         f"--campaign N --campaign-seed S`` with distinct seeds ({seeds}), summed by "
         f"``python tests/campaign_figures.py``; as of {date}: {status}. The runs were "
         f"made on a shared two-core machine under ``nice`` (other engineers' runs "
-        f"kept it busy, so wall-clock times say little).",
+        f"kept it busy, so wall-clock times say little).")
+    lines = [
+        *textwrap.wrap(intro, width=76, break_on_hyphens=False, break_long_words=False),
         "",
         ".. list-table:: Runs",
         "   :header-rows: 1",
