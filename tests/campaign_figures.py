@@ -12,9 +12,11 @@ still counts the models it completed. This script adds the logs up::
     python tests/campaign_figures.py campaign/seed*.json [--date "26 November 2026"]
         [--commit SEED=COMMIT ...]
 
-and prints the reStructuredText of the section "The last campaign": the runs
-(seed, models, time) and the summed figures. Two runs with the same seed are
-the same models, so a repeated seed is an error.
+It prints the reStructuredText of the section "The last campaign": the
+runs (seed, commit, models, outcome, time) and the summed figures. A log may
+name the commit its run tested (a ``commit`` field, added when the log is
+archived in benchmarks/campaign/). Two runs with the same seed are the same
+models, so a repeated seed is an error.
 
 A run's outcome is the one its log records (passed, failed, interrupted);
 for a log without one, pytest's last line in ``seedS.out`` beside it, else
@@ -50,6 +52,7 @@ class Run:
     figures: dict[str, int]
     path: Path
     outcome: str       # passed, failed, interrupted, or stopped (no final log)
+    commit: str        # the commit the run tested, when the log was given one
 
     @property
     def cpu_known(self) -> bool:
@@ -59,6 +62,7 @@ class Run:
 def read(path: Path) -> Run:
     figures = json.loads(path.read_text(encoding="utf-8"))
     outcome = str(figures.pop("outcome", "")) or pytest_outcome(path.with_suffix(".out"))
+    commit = str(figures.pop("commit", ""))
     if "seed" in figures:
         seed = int(figures["seed"])
     else:
@@ -69,7 +73,7 @@ def read(path: Path) -> Run:
     models = int(figures.get("models", 0))
     if "cpu seconds" not in figures:  # old format: too-slow models were counted
         models -= int(figures.get("too slow", 0))
-    return Run(seed, models, figures, path, outcome)
+    return Run(seed, models, figures, path, outcome, commit)
 
 
 def pytest_outcome(out: Path) -> str:
@@ -127,7 +131,7 @@ def render(runs: list[Run], date: str, commits: dict[int, str], target: int) -> 
     for r in runs:
         per = (f"{r.figures['cpu seconds'] / max(r.models, 1):.2f} s" if r.cpu_known
                else "not recorded")
-        lines += [f"   * - {r.seed}", f"     - {commits.get(r.seed, '')}",
+        lines += [f"   * - {r.seed}", f"     - {commits.get(r.seed, r.commit)}",
                   f"     - {r.models:,}", f"     - {r.outcome}",
                   f"     - {r.figures.get('too slow', 0)}",
                   f"     - {duration(r.figures.get('seconds', 0))}", f"     - {per}"]
@@ -179,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("logs", nargs="+", type=Path, help="campaign logs (JSON)")
     ap.add_argument("--date", default="", help="when the figures were taken")
     ap.add_argument("--commit", action="append", default=[], metavar="SEED=COMMIT",
-                    help="the commit a run tested (repeatable)")
+                    help="the commit a run tested (repeatable; else the log's `commit`)")
     ap.add_argument("--target", type=int, default=10_000, help="models the campaign aims at")
     args = ap.parse_args(argv)
     runs = sorted((read(p) for p in args.logs), key=lambda r: r.seed)

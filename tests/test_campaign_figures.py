@@ -19,14 +19,15 @@ def test_runs_are_summed_and_listed(tmp_path: Path, capsys: pytest.CaptureFixtur
             states=5000, seconds=600, **{"cpu seconds": 150, "pdr proved": 7,
                                          "outcome": "passed"})
     b = log(tmp_path / "seed3.json", seed=3, models=50, properties=100, violated=20,
-            states=700, seconds=60, **{"cpu seconds": 25, "pdr proved": 1, "too slow": 1})
+            states=700, seconds=60, commit="def5678",
+            **{"cpu seconds": 25, "pdr proved": 1, "too slow": 1})
     assert main([str(b), str(a), "--date", "today", "--commit", "2=abc1234"]) == 0
     raw = capsys.readouterr().out
     out = " ".join(raw.split())  # the intro paragraph is wrapped
     assert "distinct seeds (2, 3)" in out
     assert "350 models so far, short of the 10,000" in out
     assert "1,100, of which 220 violated" in out
-    assert "abc1234" in out and "8 proofs" in out
+    assert "abc1234" in out and "def5678" in out and "8 proofs" in out
     assert "passed" in out and "stopped" in out  # seed 3 has no outcome and no .out
     assert "0.50 s per model" in out              # 175 CPU seconds, 350 models
     assert "     - none" in raw                   # no run failed
