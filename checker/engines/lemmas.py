@@ -468,6 +468,9 @@ def _shape_candidates(ts: TransitionSystem, program: Program, plan: SizePlan, li
         return []
     out: list[str] = []
     n = len(features)
+    # rows in a fixed order: a set of tuples of strings iterates in an order that
+    # depends on PYTHONHASHSEED, and candidates (and so the lemmas printed) follow it
+    ordered = sorted(rows, key=repr)
     seen = [sorted({r[j] for r in rows}, key=repr) for j in range(n)]
 
     def emit(body: str) -> None:
@@ -483,7 +486,7 @@ def _shape_candidates(ts: TransitionSystem, program: Program, plan: SizePlan, li
     for ia, ib in itertools.permutations(range(n), 2):
         fa, fb = features[ia], features[ib]
         by: dict[object, set[object]] = {}
-        for r in rows:
+        for r in ordered:
             by.setdefault(r[ia], set()).add(r[ib])
         groups: dict[frozenset[object], set[object]] = {}
         for x, got in by.items():
@@ -506,12 +509,12 @@ def _shape_candidates(ts: TransitionSystem, program: Program, plan: SizePlan, li
     for p, c in (pair for group in control for pair in itertools.combinations(group, 2)):
         for b in range(n):
             if b not in (p, c):
-                for body in _context_bodies(features, rows, (p, c, b), ts):
+                for body in _context_bodies(features, ordered, (p, c, b), ts):
                     emit(body)
     return out
 
 
-def _context_bodies(features: list[_Feature], rows: set[tuple[object, ...]],
+def _context_bodies(features: list[_Feature], rows: list[tuple[object, ...]],
                     which: tuple[int, int, int], ts: TransitionSystem) -> list[str]:
     """`A in xs and B == y -> C in ys` wherever A and B together say more about C
     than either says alone (those facts are pair candidates already)."""
