@@ -91,8 +91,26 @@ def state_subst(ts: TransitionSystem, enc: Encoder, k: int, state: State
     return pairs
 
 
-def value_at(formula: Any, pairs: list[tuple[Any, Any]]) -> bool:
-    out = z3.simplify(z3.substitute(formula, *pairs))
+class Subst:
+    """A substitution of a concrete state, applied to many formulas: its pairs are
+    checked (same sorts) once, not at every use as z3.substitute does."""
+
+    def __init__(self, pairs: list[tuple[Any, Any]]) -> None:
+        assert all(a.sort().eq(b.sort()) for a, b in pairs)
+        self.pairs = pairs
+        self.n = len(pairs)
+        self.src = (z3.Ast * self.n)(*[a.as_ast() for a, _ in pairs])
+        self.dst = (z3.Ast * self.n)(*[b.as_ast() for _, b in pairs])
+
+    def apply(self, formula: Any) -> Any:
+        ctx = formula.ctx
+        return z3.BoolRef(z3.Z3_substitute(ctx.ref(), formula.as_ast(), self.n, self.src,
+                                           self.dst), ctx)
+
+
+def value_at(formula: Any, at: Subst) -> bool:
+    """The value of a Boolean formula in the state that `at` substitutes."""
+    out = z3.simplify(at.apply(formula))
     assert z3.is_true(out) or z3.is_false(out), f"not a constant after substitution: {out}"
     return z3.is_true(out)
 
@@ -115,7 +133,7 @@ def check_encoding(ts: TransitionSystem, reachable: tuple[State, ...], stats: St
     bad = {p.name: enc.bad(p, 0) for p in ts.properties}
     trans = z3.And(enc.transition(0), enc.domains(1))
     for i, s in enumerate(sample(reachable, SAMPLE)):
-        pairs = state_subst(ts, enc, 0, s)
+        pairs = Subst(state_subst(ts, enc, 0, s))
         assert value_at(domains, pairs), f"reachable state outside the domains: {s}"
         assert value_at(init, pairs) == ev.is_initial(s), f"init disagrees on {s}"
         for p in ts.properties:
@@ -125,7 +143,7 @@ def check_encoding(ts: TransitionSystem, reachable: tuple[State, ...], stats: St
             continue  # successors are dearer: check a quarter of the sample
         succ = successors(ev, ts, s)
         solver = z3.Solver(ctx=enc.ctx)
-        solver.add(z3.substitute(trans, *pairs))
+        solver.add(pairs.apply(trans))
         for t in succ:  # every evaluator successor is allowed by the encoding ...
             solver.push()
             solver.add(*[a == b for a, b in state_subst(ts, enc, 1, t)])
@@ -147,7 +165,7 @@ class Reachable:
         self.all = reachable
         self.enc = Encoder(ts, z3.Context(), ints=True)
         self.states = sample(reachable, 4 * SAMPLE)
-        self.pairs = [state_subst(ts, self.enc, 0, s) for s in self.states]
+        self.pairs = [Subst(state_subst(ts, self.enc, 0, s)) for s in self.states]
         self.true: set[str] = set()
 
     def check(self, name: str, smt: str) -> None:
