@@ -67,7 +67,8 @@ class SizePlan:
         """e.g. 'any number of interpreters (at least 1: main) and threads'."""
         parts = []
         for s in self.sorts:
-            names = {"Interp": "interpreters", "Thread": "threads"}.get(s.name, f"`{s.name}`s")
+            names = {"Interp": "interpreters", "Thread": "threads"}.get(
+                s.name, f"elements of `{s.name}`")
             if s.distinguished:
                 parts.append(f"{names} (at least {s.minimum}: {', '.join(s.distinguished)})")
             else:
