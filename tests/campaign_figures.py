@@ -87,6 +87,9 @@ def pytest_outcome(out: Path) -> str:
     for word in ("failed", "error", "passed"):
         if re.search(rf"\d+ {word}", last):
             return "failed" if word != "passed" else "passed"
+    progress = re.fullmatch(r"([.FEsxX]+)\s+\[100%\]", last.strip())
+    if progress:  # `pytest -q` of the one test: its progress line, and no summary
+        return "failed" if set(progress.group(1)) & {"F", "E"} else "passed"
     return "stopped"
 
 

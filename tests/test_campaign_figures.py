@@ -49,6 +49,13 @@ def test_a_failed_run_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[
     (tmp_path / "seed4.out").write_text("F\n1 failed in 20.00s\n", encoding="utf-8")
     assert main([str(a)]) == 0
     assert "runs that failed (seeds 4)" in " ".join(capsys.readouterr().out.split())
+    (tmp_path / "seed4.out").write_text("F    [100%]\n", encoding="utf-8")  # pytest -q
+    assert main([str(a)]) == 0
+    assert "runs that failed (seeds 4)" in " ".join(capsys.readouterr().out.split())
+    (tmp_path / "seed4.out").write_text(".    [100%]\n", encoding="utf-8")
+    assert main([str(a)]) == 0
+    out = capsys.readouterr().out
+    assert "     - passed" in out and "     - none" in out
 
 
 def test_a_repeated_seed_is_refused(tmp_path: Path) -> None:
