@@ -13,7 +13,6 @@ from docutils import nodes
 
 from checker.report.allsizes import proved
 from checker.report.cells import cells, show_value
-from checker.report.steps import changes
 from checker.results import AllSizes, ModelReport, PropertyResult, Trace, Verdict
 from checker.sphinx.doccomment import inline
 from checker.sphinx.render import (
@@ -22,8 +21,8 @@ from checker.sphinx.render import (
     _literal,
     _rubric,
     _styled,
-    _who,
     configuration,
+    step_nodes,
     table,
 )
 
@@ -97,18 +96,7 @@ def cti_nodes(r: PropertyResult, cti: Trace, sizes: tuple[tuple[str, int], ...],
                                   classes=["sc-trace"])
     for i, step in enumerate(cti.steps):
         item = nodes.list_item(classes=["sc-cti-step"])
-        para = nodes.paragraph()
-        para.extend(_who(cti, i))
-        item.append(para)
-        shown = [c for c in changes(cti, i) if c.kind != "pc"]
-        if shown:
-            bullets = nodes.bullet_list(classes=["sc-changes"])
-            for c in shown:
-                said = f"{c.cell}: {c.before} → {c.after}"
-                li = nodes.list_item(classes=[f"sc-{c.kind}"])
-                li.append(nodes.paragraph("", "", nodes.literal(said, said)))
-                bullets.append(li)
-            item.append(bullets)
+        item.extend(step_nodes(cti, i))
         if step.failure is not None:
             item.append(_styled(f"✗ {step.failure} (from a pre-state that may be "
                                 "unreachable: not a violation)", "sc-cti-failure"))

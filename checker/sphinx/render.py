@@ -246,6 +246,23 @@ def _who(trace: Trace, i: int) -> list[nodes.Node]:
     return out
 
 
+def step_nodes(trace: Trace, i: int) -> list[nodes.Node]:
+    """Step i of a trace: who ran what where, then each cell it changed."""
+    para = nodes.paragraph()
+    para.extend(_who(trace, i))
+    out: list[nodes.Node] = [para]
+    shown = [c for c in changes(trace, i) if c.kind != "pc"]
+    if shown:
+        bullets = nodes.bullet_list(classes=["sc-changes"])
+        for c in shown:
+            said = f"{c.cell}: {c.before} → {c.after}"
+            li = nodes.list_item(classes=[f"sc-{c.kind}"])
+            li.append(nodes.paragraph("", "", nodes.literal(said, said)))
+            bullets.append(li)
+        out.append(bullets)
+    return out
+
+
 def trace_nodes(r: PropertyResult, trace: Trace) -> list[nodes.Node]:
     """The counterexample as a numbered list: one item per step with what it changed."""
     first = [f"{name} = {show_value(v)}" for _, name, v in cells(
@@ -258,18 +275,7 @@ def trace_nodes(r: PropertyResult, trace: Trace) -> list[nodes.Node]:
     state_bad = len(trace.steps) < len(trace.states)
     for i, step in enumerate(trace.steps):
         item = nodes.list_item()
-        para = nodes.paragraph()
-        para.extend(_who(trace, i))
-        item.append(para)
-        shown = [c for c in changes(trace, i) if c.kind != "pc"]
-        if shown:
-            bullets = nodes.bullet_list(classes=["sc-changes"])
-            for c in shown:
-                said = f"{c.cell}: {c.before} → {c.after}"
-                li = nodes.list_item(classes=[f"sc-{c.kind}"])
-                li.append(nodes.paragraph("", "", nodes.literal(said, said)))
-                bullets.append(li)
-            item.append(bullets)
+        item.extend(step_nodes(trace, i))
         bad = step.failure is not None or (state_bad and i == last)
         if step.failure is not None:
             item.append(_styled(f"✗ {r.name}: {step.failure}", "sc-failure"))
