@@ -19,7 +19,7 @@ from checker import crash, mutate
 from checker.batch import FilePlan, plan_file, select_shard
 from checker.cache import Cache, CacheDirError
 from checker.discover import discover
-from checker.options import ENGINES, CheckOptions
+from checker.options import ENGINES, LEMMA_SOURCES, CheckOptions
 from checker.outcomes import FileOutcome, RunInfo, Shard
 from checker.progress import Board, Event
 from checker.report import junit, sarif, summary, svg, text, to_json
@@ -182,6 +182,10 @@ def parser() -> argparse.ArgumentParser:
                    help="also prove each property for any number of interpreters, threads "
                         "and other parameter-sized sorts (lemmas found automatically; "
                         "'proved for all sizes' only in a decidable fragment)")
+    p.add_argument("--lemmas-from", choices=sorted(LEMMA_SOURCES), default="both",
+                   help="where --all-sizes finds candidate lemmas: states sampled from small "
+                        "instances, PDR certificates of a small instance generalised, both "
+                        "(default), or none (only the model's own lemmas)")
     p.add_argument("--emit-lemmas", metavar="FILE",
                    help="write the lemmas --all-sizes found as `lemma` declarations to FILE "
                         "(implies --all-sizes)")
@@ -412,7 +416,8 @@ def _main(argv: Sequence[str] | None) -> int:
                            max_states=args.max_states, timeout=args.timeout,
                            obligation_timeout=args.obligation_timeout, witness=args.witness,
                            certify=not args.no_certificates, max_memory=args.max_memory,
-                           all_sizes=args.all_sizes or bool(args.emit_lemmas))
+                           all_sizes=args.all_sizes or bool(args.emit_lemmas),
+                           lemmas_from=args.lemmas_from)
     color = not args.no_color and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     to_stdout_json = args.json == "-"
     try:

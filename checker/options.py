@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ENGINES = ("auto", "explicit", "bmc", "induction", "kind", "pdr")
+LEMMA_SOURCES = {"both": ("samples", "certificates"), "samples": ("samples",),
+                 "certificates": ("certificates",), "none": ()}
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,7 @@ class CheckOptions:
     certify: bool = True  # explicit proofs: mine an inductive invariant as a certificate
     max_memory: int = 4096  # megabytes the explicit search's stored states may take
     all_sizes: bool = False  # also prove each property for every size (checker.engines.allsizes)
+    lemmas_from: str = "both"  # --all-sizes candidate lemmas: samples, certificates, both, none
 
     def solver_timeout_ms(self, remaining: float | None) -> int | None:
         """Milliseconds for one solver query: the smaller of the per-obligation limit
@@ -52,5 +55,7 @@ class CheckOptions:
             args += ["--no-certificates"]
         if self.all_sizes:
             args += ["--all-sizes"]
+            if self.lemmas_from != CheckOptions.lemmas_from:
+                args += ["--lemmas-from", self.lemmas_from]
         args += ["--seed", str(self.seed)]
         return args

@@ -22,7 +22,7 @@ from checker.engines.pdr import pdr
 from checker.ir import Property, TransitionSystem
 from checker.limits import expired
 from checker.lower import lower
-from checker.options import CheckOptions
+from checker.options import LEMMA_SOURCES, CheckOptions
 from checker.progress import Progress
 from checker.replay import validate, validate_steps
 from checker.results import Coverage, ModelReport, PropertyResult, Trace, Verdict
@@ -208,7 +208,7 @@ def all_sizes(model: LoadedModel, results: list[PropertyResult], options: CheckO
         progress("all sizes", None, None)
     outcome = prove_all_sizes(model, options.defines, names, seed=options.seed,
                               timeout_ms=options.solver_timeout_ms(remaining),
-                              deadline=deadline)
+                              deadline=deadline, sources=LEMMA_SOURCES[options.lemmas_from])
     return ([replace(r, all_sizes=outcome.results.get(r.name)) for r in results],
             outcome.lemmas)
 

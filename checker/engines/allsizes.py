@@ -31,6 +31,7 @@ from typing import Any
 
 import z3
 
+from checker.engines import generalise
 from checker.engines import lemmas as discovery
 from checker.fragment import Memo, collect, judge
 from checker.ir import Action, Property, TransitionSystem
@@ -56,6 +57,8 @@ ENGINE = "allsizes"
 SAMPLE_STATES = 20000      # states kept per instance explored breadth-first
 SAMPLE_STEPS = 3000        # random-walk steps on the larger instance
 SAMPLE_SECONDS = 15.0      # time for each sampled instance
+CERT_SECONDS = 60.0        # PDR's time on the small instance (all properties)
+SOURCES = ("samples", "certificates")  # where candidate lemmas come from
 MAX_INSTANCE = 8           # the type checker's largest interpreter/thread count
 QUERY_MS = 10_000          # a query about one conjunct
 BATCH_MS = 2_000           # a query about several (one it cannot decide is split, see _settle)
@@ -479,8 +482,9 @@ def _final_check(program: Program, ts: TransitionSystem, plan_: SizePlan,
 
 def prove(model: LoadedModel, defines: tuple[tuple[str, str], ...], names: list[str], *,
           seed: int = 0, timeout_ms: int | None = None, deadline: float | None = None,
-          discover: bool = True) -> Outcome:
-    """All-sizes results for the properties `names` of the model."""
+          sources: tuple[str, ...] = SOURCES) -> Outcome:
+    """All-sizes results for the properties `names` of the model; candidate lemmas
+    from `sources` (none: only the model's own lemmas)."""
     start = time.monotonic()
     try:
         plan_ = plan(model, defines)
@@ -496,8 +500,8 @@ def prove(model: LoadedModel, defines: tuple[tuple[str, str], ...], names: list[
                                     "proof already covers the model", sizes)
                         for n in names}, (), time.monotonic() - start)
     cands: list[discovery.Candidate] = []
-    if discover:
-        cands = _discover(model, plan_, program, ts, deadline)
+    if sources:
+        cands = _discover(model, plan_, program, ts, deadline, names, sources, seed)
     full, program2, ts2, cands = _with_candidates(model, plan_, cands, program, ts)
     try:
         return _prove(model, full, program2, ts2, plan_, cands, names, seed, timeout_ms,
@@ -662,7 +666,41 @@ def _deadlock(lo: LockOrder, active: list[str], excluded: dict[str, str]
 
 
 def _discover(model: LoadedModel, plan_: SizePlan, program: Program, ts: TransitionSystem,
-              deadline: float | None) -> list[discovery.Candidate]:
+              deadline: float | None, names: list[str], sources: tuple[str, ...],
+              seed: int) -> list[discovery.Candidate]:
+    """Candidates: the lowering's own facts, then those of each source (their order
+    is the order of the found_N names)."""
+    texts = discovery.structural(ts, program, plan_)
+    if "samples" in sources:
+        texts += [c.text for c in _from_samples(model, plan_, program, ts, deadline)]
+    if "certificates" in sources:
+        texts += _from_certificates(model, plan_, deadline, names, seed)
+    out: list[discovery.Candidate] = []
+    for text in dict.fromkeys(texts):
+        out.append(discovery.Candidate(f"cand_{len(out) + 1}", text))
+    return out[:discovery.MAX_CANDIDATES + generalise.MAX_CANDIDATES]
+
+
+def _from_certificates(model: LoadedModel, plan_: SizePlan, deadline: float | None,
+                       names: list[str], seed: int) -> list[str]:
+    """PDR certificates of the smallest instance with two threads, generalised."""
+    sizes = {s.name: min(MAX_INSTANCE, s.named + {"Thread": 2}.get(s.name, 1))
+             for s in plan_.sorts}
+    try:
+        program, small = instance(model, instance_defines(plan_, sizes))
+    except SpecError:
+        return []
+    props = [p for p in small.properties if p.name in names]
+    smts = generalise.certificates(small, props, deadline, CERT_SECONDS, seed)
+    g = generalise.Generaliser(small, program, plan_, discovery.taken_names(program))
+    out: list[str] = []
+    for smt in smts:
+        out += g.candidates(smt)
+    return out[:generalise.MAX_CANDIDATES]
+
+
+def _from_samples(model: LoadedModel, plan_: SizePlan, program: Program,
+                  ts: TransitionSystem, deadline: float | None) -> list[discovery.Candidate]:
     L = Lifter(program, ts, plan_, z3.Context())
     instances: list[tuple[TransitionSystem, int]] = []
     # small instances explored breadth-first, a larger one by random walks

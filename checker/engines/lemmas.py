@@ -64,7 +64,7 @@ class Candidate:
 
 
 @dataclass(frozen=True)
-class _Var:
+class Var:
     name: str
     sort: str
 
@@ -82,7 +82,7 @@ class _Feature:
     get: Getter
 
 
-def _classify(value: Value, sort: str, plan: SizePlan, a: Assign, vars_: tuple[_Var, ...]
+def _classify(value: Value, sort: str, plan: SizePlan, a: Assign, vars_: tuple[Var, ...]
               ) -> object:
     if value is None:
         return "none"
@@ -99,7 +99,7 @@ class _Space:
     """The features of one shape (tuple of quantified variables)."""
 
     def __init__(self, ts: TransitionSystem, program: Program, plan: SizePlan,
-                 lifter: Lifter, vars_: tuple[_Var, ...]) -> None:
+                 lifter: Lifter, vars_: tuple[Var, ...]) -> None:
         self.ts = ts
         self.program = program
         self.plan = plan
@@ -332,7 +332,7 @@ def _class_text(f: _Feature, c: object) -> str:
 def _in(f: _Feature, allowed: set[object], ts: TransitionSystem) -> str:
     """`f` takes one of the allowed classes, as an expression."""
     if f.kind == "pc":
-        return _pc_in(f.text[3:-1], allowed, ts)
+        return pc_in(f.text[3:-1], allowed, ts)
     if f.kind == "bool":
         (c,) = allowed
         return _class_text(f, c)
@@ -344,7 +344,7 @@ def _in(f: _Feature, allowed: set[object], ts: TransitionSystem) -> str:
     return " or ".join(_class_text(f, c) for c in f.classes if c in allowed)
 
 
-def _pc_in(t: str, allowed: set[object], ts: TransitionSystem) -> str:
+def pc_in(t: str, allowed: set[object], ts: TransitionSystem) -> str:
     labels = ts.sort(EnumT("PC", ())).values
     inside = [x for x in labels if x in allowed]
     outside = [x for x in labels if x not in allowed]
@@ -371,11 +371,11 @@ def _pc_in(t: str, allowed: set[object], ts: TransitionSystem) -> str:
     return show(inside)
 
 
-def _paren(s: str) -> str:
+def paren(s: str) -> str:
     return f"({s})" if " or " in s or " and " in s or "->" in s else s
 
 
-def _quantify(vars_: tuple[_Var, ...], body: str, plan: SizePlan) -> str:
+def quantify(vars_: tuple[Var, ...], body: str, plan: SizePlan) -> str:
     guards = []
     for v in vars_:
         s = plan.sort(v.sort)
@@ -385,7 +385,7 @@ def _quantify(vars_: tuple[_Var, ...], body: str, plan: SizePlan) -> str:
         if a.sort == b.sort:
             guards.append(f"{a.name} != {b.name}")
     if guards:
-        body = f"{' and '.join(guards)} -> {_paren(body)}"
+        body = f"{' and '.join(guards)} -> {paren(body)}"
     for v in reversed(vars_):
         body = f"forall {v.name}: {v.sort}. {body}"
     return body
@@ -394,7 +394,7 @@ def _quantify(vars_: tuple[_Var, ...], body: str, plan: SizePlan) -> str:
 # ---- discovery -----------------------------------------------------------------------------
 
 
-def shapes(plan: SizePlan, program: Program, taken: set[str]) -> list[tuple[_Var, ...]]:
+def shapes(plan: SizePlan, program: Program, taken: set[str]) -> list[tuple[Var, ...]]:
     """The quantifier prefixes candidates use."""
     def name_for(base: str) -> str:
         n = base
@@ -405,9 +405,9 @@ def shapes(plan: SizePlan, program: Program, taken: set[str]) -> list[tuple[_Var
         return n
 
     sorts = [s.name for s in plan.sorts]
-    out: list[tuple[_Var, ...]] = [()]
-    thread = _Var(name_for("t"), "Thread") if "Thread" in sorts else None
-    others = [_Var(name_for(s[0].lower() if s != "Interp" else "i"), s) for s in sorts
+    out: list[tuple[Var, ...]] = [()]
+    thread = Var(name_for("t"), "Thread") if "Thread" in sorts else None
+    others = [Var(name_for(s[0].lower() if s != "Interp" else "i"), s) for s in sorts
               if s != "Thread"]
     if thread is not None:
         out.append((thread,))
@@ -416,21 +416,36 @@ def shapes(plan: SizePlan, program: Program, taken: set[str]) -> list[tuple[_Var
     return out
 
 
-def candidates_from(ts: TransitionSystem, program: Program, plan: SizePlan, lifter: Lifter,
-                    samples: list[tuple[TransitionSystem, tuple[State, ...]]],
-                    deadline: float | None = None) -> list[Candidate]:
-    """Candidate lemmas true in every sampled state (texts in the model's language)."""
-    taken = {v.name for v in program.vars} | {o.name for o in program.objects} | {
+def taken_names(program: Program) -> set[str]:
+    """Names a quantified variable must not take (it would shadow them)."""
+    return {v.name for v in program.vars} | {o.name for o in program.objects} | {
         lk.name for lk in program.locks} | {x.name for x in program.tstates} | {
         r.name for r in program.routines} | {x.name for x in program.params}
-    texts: list[str] = []
+
+
+def structural(ts: TransitionSystem, program: Program, plan: SizePlan) -> list[str]:
+    """What the lowering makes true whatever the model says: a thread runs a
+    procedure exactly when its program counter is at one of its steps
+    (``running(t, p) == at(t, p, 1, ..., n)``). Both other sources need it: their
+    candidates speak of steps (``at``) and of procedures (``running``, ``idle``)."""
+    taken = taken_names(program)
+    out: list[str] = []
     for proc in (r for r in program.routines if r.kind == "proc"):
         steps = [x for x in ts.sort(EnumT("PC", ())).values if x.startswith(proc.name + ".")]
         if steps and "Thread" in {s.name for s in plan.sorts}:
             t = "t" if "t" not in taken else "t_"
             ns = ", ".join(x.rsplit(".", 1)[1] for x in steps)
-            texts.append(f"forall {t}: Thread. running({t}, {proc.name}) == "
-                         f"at({t}, {proc.name}, {ns})")
+            out.append(f"forall {t}: Thread. running({t}, {proc.name}) == "
+                       f"at({t}, {proc.name}, {ns})")
+    return out
+
+
+def candidates_from(ts: TransitionSystem, program: Program, plan: SizePlan, lifter: Lifter,
+                    samples: list[tuple[TransitionSystem, tuple[State, ...]]],
+                    deadline: float | None = None) -> list[Candidate]:
+    """Candidate lemmas true in every sampled state (texts in the model's language)."""
+    taken = taken_names(program)
+    texts: list[str] = []
     for shape in shapes(plan, program, taken):
         if expired(deadline):
             break
@@ -447,7 +462,7 @@ def candidates_from(ts: TransitionSystem, program: Program, plan: SizePlan, lift
 
 
 def _shape_candidates(ts: TransitionSystem, program: Program, plan: SizePlan, lifter: Lifter,
-                      shape: tuple[_Var, ...],
+                      shape: tuple[Var, ...],
                       samples: list[tuple[TransitionSystem, tuple[State, ...]]]) -> list[str]:
     rows: set[tuple[object, ...]] = set()
     features: list[_Feature] | None = None
@@ -476,7 +491,7 @@ def _shape_candidates(ts: TransitionSystem, program: Program, plan: SizePlan, li
     def emit(body: str) -> None:
         words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", body))
         if all(v.name in words for v in shape):  # else a smaller shape says it
-            out.append(_quantify(shape, body, plan))
+            out.append(quantify(shape, body, plan))
 
     for j, f in enumerate(features):
         allowed = set(seen[j])
@@ -501,7 +516,7 @@ def _shape_candidates(ts: TransitionSystem, program: Program, plan: SizePlan, li
             if len(xs) == len(set(seen[ia])):
                 continue
             for then in _conclusions(fb, set(ys), ts):
-                emit(f"{_paren(_in(fa, set(xs), ts))} -> {_paren(then)}")
+                emit(f"{paren(_in(fa, set(xs), ts))} -> {paren(then)}")
     # two of a thread's control features (its step, current and saved interpreter,
     # procedure arguments) together, against every other feature: what a thread holds
     # can depend on where it is in its procedure *and* where it came from or which key
@@ -535,8 +550,8 @@ def _context_bodies(features: list[_Feature], rows: list[tuple[object, ...]],
     for (y, ys), xs in groups.items():
         if fb.kind == "bool" and len(ys) != 1:
             continue
-        left = f"{_paren(_in(features[p], xs, ts))} and {_paren(_in(features[c], {y}, ts))}"
-        out += [f"{left} -> {_paren(then)}" for then in _conclusions(fb, set(ys), ts)]
+        left = f"{paren(_in(features[p], xs, ts))} and {paren(_in(features[c], {y}, ts))}"
+        out += [f"{left} -> {paren(then)}" for then in _conclusions(fb, set(ys), ts)]
     return out
 
 
@@ -598,4 +613,5 @@ def simulate(ts: TransitionSystem, steps: int, deadline: float | None = None,
     return tuple(seen)
 
 
-__all__ = ["Candidate", "candidates_from", "sample", "shapes"]
+__all__ = ["Candidate", "Var", "candidates_from", "paren", "pc_in", "quantify", "sample", "shapes",
+           "structural", "taken_names"]
