@@ -16,12 +16,19 @@ Two readings of a set of elements. In a two-thread instance ``holder(L) in
 "none or some thread u" and the second "not thread t". The reading whose
 elements the clause's other literals already name is preferred (the clause is
 about ``t2`` when it also reads ``pc[t2]``); the other is proposed too. A set
-holding *every* interchangeable element of the instance is read as "any
-other element" (``holder(L) != none``).
+holding *every* interchangeable element of the instance is read first as "any
+other element" (``holder(L) != none``), then literally (with one
+interchangeable interpreter, ``cur(t1) == sub1 -> owner(o) == sub1`` may mean
+"the same one": ``cur(t) == i -> owner(o) == i``).
 
-What a clause needs that the language cannot say (arithmetic on the codes
-of enumeration values, comparisons of two program counters) is not
-generalised; the clause is skipped. Every candidate is only likely: the
+Spacer also compares the integer codes of enumeration values
+(``#owner(cache) - #cur[t1] <= -1``), an order that means nothing to the
+model: such an atom (over at most two cells) is read by its truth table, the
+pairs of values it allows, and written as ``a == x -> b in {...}`` per value
+of one cell, or as ``a == b`` when that is what the table says. Literals
+about one cell are merged into one set of its values. What the language still
+cannot say (atoms over three cells or more, integers that may be ``none``)
+is not generalised: the clause is skipped. Every candidate is only likely: the
 all-sizes engine keeps those that are inductive for every size (Houdini) and
 re-checks what a proof uses.
 """
@@ -213,9 +220,25 @@ class Generaliser:
     def _clause(self, e: Z, mentioned: set[str], prefer: bool) -> str:
         """`a and b -> c or d` for the clause `not a or not b or c or d`."""
         lits = list(e.children()) if z3.is_or(e) else [e]
-        neg = [self._formula(x.arg(0), mentioned, prefer) for x in lits if z3.is_not(x)]
-        pos = [self._formula(x, mentioned, prefer) for x in lits if not z3.is_not(x)]
+        # literals about the same single cell together: one set of values each
+        groups: dict[tuple[bool, str], list[Z]] = {}
+        for x in lits:
+            cells = _constants(x)
+            # not (a relation of two cells) is a relation too, and reads better as one
+            negative = bool(z3.is_not(x)) and len(cells) < 2
+            key = (negative, next(iter(cells)) if len(cells) == 1 else f"#{len(groups)}")
+            groups.setdefault(key, []).append(x.arg(0) if negative else x)
+        neg = [self._formula(z3.And(*xs) if len(xs) > 1 else xs[0], mentioned, prefer)
+               for (negative, _), xs in groups.items() if negative]
+        pos = [self._formula(z3.Or(*xs) if len(xs) > 1 else xs[0], mentioned, prefer)
+               for (negative, _), xs in groups.items() if not negative]
+        if "false" in neg or "true" in pos:  # a literal the instance makes true
+            return "true"
+        neg = [x for x in neg if x != "true"]
+        pos = [x for x in pos if x != "false"]
         if not neg:
+            if len(pos) == 1:
+                return pos[0]
             return " or ".join(paren(x) for x in pos) if pos else "false"
         left = " and ".join(paren(x) for x in neg)
         if not pos:
@@ -227,6 +250,12 @@ class Generaliser:
             return "true"
         if z3.is_false(e):
             return "false"
+        cells = _constants(e)
+        if len(cells) <= 2 and (z3.is_not(e) or z3.is_and(e) or z3.is_or(e)):
+            try:  # a set of values of one cell, or a relation of two: its truth table
+                return self._relation(e, mentioned, prefer)
+            except _Skip:
+                pass
         if z3.is_not(e):
             return f"not {paren(self._formula(e.arg(0), mentioned, prefer))}"
         if z3.is_and(e) or z3.is_or(e):
@@ -308,8 +337,14 @@ class Generaliser:
             got = [y for _, y in doms[1] if (x, y) in table]
             if len(got) == len(doms[1]):
                 continue
+            when = self._member(a, [x], mentioned, prefer)
             then = self._member(b, got, mentioned, prefer)
-            parts.append(f"{paren(self._member(a, [x], mentioned, prefer))} -> {paren(then)}")
+            if when == "true":  # `a` has one value (a one-element sort): no condition
+                parts.append(then)
+            elif then == "false":
+                parts.append(f"not {paren(when)}")
+            else:
+                parts.append(f"{paren(when)} -> {paren(then)}")
         if not parts:
             return "true"
         return " and ".join(f"({x})" for x in parts) if len(parts) > 1 else parts[0]
@@ -368,10 +403,10 @@ class Generaliser:
         outside = {v for v in excluded if v in pool}
         if not pool:  # a fixed sort or an enumeration: the shorter form
             complement = len(excluded) < len(allowed)
-        elif not outside:  # every interchangeable element allowed: "any other element"
-            complement = True
         elif not inside:
             complement = False
+        elif not outside:  # every interchangeable element allowed: "any other element"
+            complement = prefer  # (or, read literally, the ones named: `x == i`)
         else:  # prefer the reading about the elements the clause already names
             complement = outside <= mentioned and not inside <= mentioned
             complement = complement if prefer else not complement
