@@ -15,6 +15,7 @@ one run, whatever INTERPS and THREADS are. speccheck runs as a subprocess with
 only: this script asserts nothing about speed. Standard library only.
 
     python benchmarks/allsizes.py [--timeout 300] [--all-sizes-timeout 900] [--sizes 2,3,4]
+                                  [--lemmas-from both|samples|certificates|none]
                                   [MODEL[:NAME=VALUE,...] ...]
     python benchmarks/allsizes.py --json out.json       # keep the numbers
     python benchmarks/allsizes.py --render out.json     # print a saved run again
@@ -63,9 +64,10 @@ def split(model: str) -> tuple[str, list[str]]:
     return path, [x for d in config.split(",") if d for x in ("-D", d)]
 
 
-def all_sizes(model: str, timeout: float) -> dict[str, Any]:
+def all_sizes(model: str, timeout: float, lemmas_from: str = "both") -> dict[str, Any]:
     path, defines = split(model)
-    got = run([path, *defines, "--all-sizes", "--no-certificates", "--no-sweep"], timeout)
+    got = run([path, *defines, "--all-sizes", "--lemmas-from", lemmas_from,
+               "--no-certificates", "--no-sweep"], timeout)
     out: dict[str, Any] = {"seconds": round(got["seconds"], 1), "code": got["code"]}
     if got["doc"] is None:
         out.update(proved=None, total=None, lemmas=None)
@@ -98,12 +100,12 @@ def instance(model: str, n: int, timeout: float) -> dict[str, Any]:
 
 
 def measure(models: list[str], sizes: list[int], timeout: float,
-            all_sizes_timeout: float) -> dict[str, Any]:
+            all_sizes_timeout: float, lemmas_from: str = "both") -> dict[str, Any]:
     rows = []
     for model in models:
         print(f"{model}: all sizes ...", file=sys.stderr, flush=True)
-        row: dict[str, Any] = {"model": model, "all_sizes": all_sizes(model, all_sizes_timeout),
-                               "instances": []}
+        row: dict[str, Any] = {"model": model, "instances": [],
+                               "all_sizes": all_sizes(model, all_sizes_timeout, lemmas_from)}
         for n in sizes:
             print(f"{model}: INTERPS=THREADS={n} ...", file=sys.stderr, flush=True)
             cell = instance(model, n, timeout)
@@ -113,13 +115,15 @@ def measure(models: list[str], sizes: list[int], timeout: float,
         rows.append(row)
     return {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
                        f"{platform.python_version()}",
-            "timeout": timeout, "all_sizes_timeout": all_sizes_timeout, "rows": rows}
+            "timeout": timeout, "all_sizes_timeout": all_sizes_timeout,
+            "lemmas_from": lemmas_from, "rows": rows}
 
 
 def render(data: dict[str, Any]) -> str:
     limit = data.get("all_sizes_timeout", data["timeout"])
     out = [f"machine: {data['machine']}; time limit {data['timeout']:g} s per instance run, "
-           f"{limit:g} s per all-sizes run", ""]
+           f"{limit:g} s per all-sizes run; lemmas from "
+           f"{data.get('lemmas_from', 'samples')}", ""]
     sizes = sorted({c["n"] for r in data["rows"] for c in r["instances"]})
     head = ["model", "all sizes: time", "proved", "lemmas"] + [
         f"instance {n}x{n}: time (states)" for n in sizes]
@@ -155,14 +159,18 @@ def main() -> int:
     p.add_argument("--all-sizes-timeout", type=float, metavar="SECONDS",
                    help="seconds per all-sizes run (default: --timeout)")
     p.add_argument("--sizes", default="2,3,4", help="INTERPS = THREADS values (2,3,4)")
+    p.add_argument("--lemmas-from", default="both",
+                   choices=("both", "samples", "certificates", "none"),
+                   help="the all-sizes runs' candidate lemmas (speccheck --lemmas-from)")
     p.add_argument("--json", metavar="FILE", help="save the measurements")
     p.add_argument("--render", metavar="FILE", help="print a saved run")
     args = p.parse_args()
     if args.render:
         print(render(json.loads(Path(args.render).read_text(encoding="utf-8"))), end="")
         return 0
-    data = measure(args.models, [int(x) for x in args.sizes.split(",")], args.timeout,
-                   args.all_sizes_timeout or args.timeout)
+    sizes = [int(x) for x in args.sizes.split(",") if x]
+    data = measure(args.models, sizes, args.timeout, args.all_sizes_timeout or args.timeout,
+                   args.lemmas_from)
     if args.json:
         Path(args.json).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     print(render(data), end="")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import z3
 
-from checker.engines.allsizes import prove
+from checker.engines.allsizes import SOURCES, prove
 from checker.fragment import analyse
 from checker.lift import Lifter
 from checker.lower import lower
@@ -235,20 +235,25 @@ def test_fragment_check_finds_alternation_cycles() -> None:
     assert not ints.ok and "Int" in ints.name
 
 
-def _catalogue_results(model: str, defines: tuple[tuple[str, str], ...]
-                       ) -> dict[str, AllSizes]:
+def _catalogue_results(model: str, defines: tuple[tuple[str, str], ...],
+                       sources: tuple[str, ...] = SOURCES) -> dict[str, AllSizes]:
     loaded = load_file(ROOT / "models" / model)
     p = plan(loaded, defines)
     names = [x.name for x in lower(check(loaded, dict(p.defines))).properties
              if x.kind != "lemma"]
-    return dict(prove(loaded, defines, names).results)
+    return dict(prove(loaded, defines, names, sources=sources).results)
 
 
-def test_catalogue_model_beyond_extcache_is_proved_for_all_sizes() -> None:
+@pytest.mark.parametrize("sources", [
+    ("certificates",),  # PDR certificates of a small instance, generalised (~40 s)
+    pytest.param(("samples",), marks=pytest.mark.slow),  # sampled states (~25 s)
+])
+def test_catalogue_model_beyond_extcache_is_proved_for_all_sizes(
+        sources: tuple[str, ...]) -> None:
     # the 3.11 cache with a shared GIL and main's allocator: the safe configuration of
-    # extcache_311 (under 30 s), with every lemma found by discovery
+    # extcache_311, with every lemma found by discovery from either source alone
     results = _catalogue_results("extcache_311.spec", (("GIL", "shared"),
-                                                       ("OBMALLOC", "legacy")))
+                                                       ("OBMALLOC", "legacy")), sources)
     assert {"R1", "R2", "memory", "deadlock"} <= set(results)
     for name, r in results.items():
         assert r.proved, (name, r.reason)

@@ -1,7 +1,9 @@
 """Proofs for every size: inductive invariants over uninterpreted sorts.
 
 ``prove`` lifts a model (``checker.sizes``, ``checker.lift``), adds candidate
-lemmas found on small instances (``checker.engines.lemmas``) and the lock-order
+lemmas found on small instances (facts of sampled states,
+``checker.engines.lemmas``; PDR certificates generalised over interchangeable
+elements, ``checker.engines.generalise``) and the lock-order
 conditions that stand for deadlock freedom (``checker.lockorder``), and then:
 
 1. **Fragment filter.** Every conjunct is analysed (``checker.fragment``); one
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -57,11 +59,16 @@ ENGINE = "allsizes"
 SAMPLE_STATES = 20000      # states kept per instance explored breadth-first
 SAMPLE_STEPS = 3000        # random-walk steps on the larger instance
 SAMPLE_SECONDS = 15.0      # time for each sampled instance
-CERT_SECONDS = 60.0        # PDR's time on the small instance (all properties)
 SOURCES = ("samples", "certificates")  # where candidate lemmas come from
 MAX_INSTANCE = 8           # the type checker's largest interpreter/thread count
-QUERY_MS = 10_000          # a query about one conjunct
-BATCH_MS = 2_000           # a query about several (one it cannot decide is split, see _settle)
+# A query's budget is z3's resource limit (rlimit), which the same query uses up
+# the same way on every machine and under any load: with time limits, whether a
+# batch was decided (and so the unsat cores, and the lemmas a proof keeps) changed
+# with the machine's load. The time limits are only a backstop.
+QUERY = (60_000, 150_000_000)  # (ms, rlimit) of a query about one conjunct (~10 s)
+BATCH = (20_000, 1_500_000)    # of a query about several (~1 s; one it cannot decide is
+                               # split, see _settle)
+BATCH_MS = BATCH[0]
 FINAL_MS = 60_000          # one obligation of the final re-check
 MAX_EXTRA = 4              # interchangeable elements tried per sort for a small CTI
 
@@ -250,7 +257,8 @@ class _Houdini:
         return {v for v, _ in a.updates}
 
     def check(self, active: list[str], a: Action | None, todo: list[str],
-              core: bool = False, ms: int = QUERY_MS) -> tuple[str, list[str], Any]:
+              core: bool = False, budget: tuple[int, int] = QUERY
+              ) -> tuple[str, list[str], Any]:
         """('unsat', core names, None) | ('sat', violated names, model) | ('unknown', [], why)."""
         if a is None:
             s = self.solver("init", self.L.init(self.pre))
@@ -263,7 +271,7 @@ class _Houdini:
         s.push()
         try:
             s.add(z3.Or(*[f for _, f in goals]))
-            limit(s, ms if self.timeout_ms is None else min(ms, self.timeout_ms), self.deadline)
+            self._limit(s, budget)
             outcome = s.check(*assumptions)
             if outcome == z3.unsat:
                 names = [str(x)[2:] for x in s.unsat_core()] if core else []
@@ -281,6 +289,11 @@ class _Houdini:
                 self._remember(s, assumptions, a, n, active)
         return "sat", broken, None
 
+    def _limit(self, s: Any, budget: tuple[int, int]) -> None:
+        ms, rlimit = budget
+        limit(s, ms if self.timeout_ms is None else min(ms, self.timeout_ms), self.deadline)
+        s.set("rlimit", rlimit)
+
     def _remember(self, s: Any, assumptions: list[Z], a: Action | None, name: str,
                   active: list[str]) -> None:
         """Keep a counterexample to induction for a dropped property: the smallest
@@ -289,7 +302,7 @@ class _Houdini:
         depth = 1
         try:
             s.add(z3.Or(*self.goal(name, a)))
-            limit(s, QUERY_MS, self.deadline)
+            self._limit(s, QUERY)
             if s.check(*assumptions) != z3.sat:
                 return
             m = s.model()
@@ -302,7 +315,7 @@ class _Houdini:
                     extra = [z3.Const(f"card:{sp.name}:{i}", sort) for i in range(k)]
                     s.push()
                     s.add(z3.ForAll([x], z3.Or(*[x == c for c in fixed + extra])))
-                    limit(s, BATCH_MS, self.deadline)
+                    self._limit(s, BATCH)
                     if s.check(*assumptions) == z3.sat:
                         m = s.model()
                         depth += 1
@@ -363,11 +376,11 @@ class _Houdini:
                 ) -> tuple[list[str], list[str]]:
         """(broken, undecided) conjuncts among `todo` for one step; every proof found
         is kept with its unsat core. All of them in one query first; when the solver
-        cannot decide that in BATCH_MS (MBQI handles a disjunction of many quantified
+        cannot decide that within BATCH (MBQI handles a disjunction of many quantified
         goals badly), one query per conjunct, and batches stop being tried once they
         fail more often than they succeed."""
         if len(todo) > 1 and self.batches[1] <= self.batches[0] + 2:
-            outcome, got, _ = self.check(active, a, todo, core=True, ms=BATCH_MS)
+            outcome, got, _ = self.check(active, a, todo, core=True, budget=BATCH)
             if outcome == "unsat":
                 self.batches[0] += 1
                 for n in todo:
@@ -379,7 +392,7 @@ class _Houdini:
         broken_all: list[str] = []
         unknown: list[str] = []
         for n in todo:
-            outcome, got, why = self.check(active, a, [n], core=True, ms=QUERY_MS)
+            outcome, got, why = self.check(active, a, [n], core=True, budget=QUERY)
             if outcome == "unsat":
                 self.proofs[(a.id, n)] = frozenset(got)
             elif outcome == "sat":
@@ -499,16 +512,38 @@ def prove(model: LoadedModel, defines: tuple[tuple[str, str], ...], names: list[
         return Outcome({n: AllSizes(False, "no sort is sized by a parameter: the instance "
                                     "proof already covers the model", sizes)
                         for n in names}, (), time.monotonic() - start)
-    cands: list[discovery.Candidate] = []
-    if sources:
-        cands = _discover(model, plan_, program, ts, deadline, names, sources, seed)
-    full, program2, ts2, cands = _with_candidates(model, plan_, cands, program, ts)
-    try:
-        return _prove(model, full, program2, ts2, plan_, cands, names, seed, timeout_ms,
-                      deadline, start)
-    except Unsupported as exc:
-        return Outcome({n: AllSizes(False, f"the model cannot be lifted to every size: {exc}",
-                                    sizes) for n in names}, (), time.monotonic() - start)
+    def attempt(texts: list[str]) -> Outcome:
+        cands = [discovery.Candidate(f"cand_{i + 1}", x)
+                 for i, x in enumerate(dict.fromkeys(texts))]
+        full, program2, ts2, cands = _with_candidates(model, plan_, cands, program, ts)
+        try:
+            return _prove(model, full, program2, ts2, plan_, cands, names, seed, timeout_ms,
+                          deadline, start)
+        except Unsupported as exc:
+            return Outcome({n: AllSizes(False, "the model cannot be lifted to every size: "
+                                        f"{exc}", sizes) for n in names}, (),
+                           time.monotonic() - start)
+
+    if not sources:
+        return attempt([])
+    # the lowering's own facts, then each source's candidates (their order is the
+    # order of the found_N names)
+    texts = discovery.structural(ts, program, plan_)
+    if "samples" in sources:
+        texts += [c.text for c in _from_samples(model, plan_, program, ts, deadline)]
+        if "certificates" not in sources:
+            return attempt(texts)
+        # sampling costs no solver time and usually suffices: PDR runs only for the
+        # properties it leaves unproved, and the proof is then tried with both
+        first = attempt(texts)
+        open_ = [n for n in names if not first.results[n].proved]
+        if not open_ or expired(deadline):
+            return first
+        second = attempt(texts + _from_certificates(model, plan_, deadline, open_, seed))
+        proved = [sum(r.proved for r in o.results.values()) for o in (first, second)]
+        return second if proved[1] > proved[0] else replace(
+            first, seconds=time.monotonic() - start)
+    return attempt(texts + _from_certificates(model, plan_, deadline, names, seed))
 
 
 def _prove(model: LoadedModel, full: LoadedModel, program2: Program, ts2: TransitionSystem,
@@ -665,22 +700,6 @@ def _deadlock(lo: LockOrder, active: list[str], excluded: dict[str, str]
     return roots, (True, how)
 
 
-def _discover(model: LoadedModel, plan_: SizePlan, program: Program, ts: TransitionSystem,
-              deadline: float | None, names: list[str], sources: tuple[str, ...],
-              seed: int) -> list[discovery.Candidate]:
-    """Candidates: the lowering's own facts, then those of each source (their order
-    is the order of the found_N names)."""
-    texts = discovery.structural(ts, program, plan_)
-    if "samples" in sources:
-        texts += [c.text for c in _from_samples(model, plan_, program, ts, deadline)]
-    if "certificates" in sources:
-        texts += _from_certificates(model, plan_, deadline, names, seed)
-    out: list[discovery.Candidate] = []
-    for text in dict.fromkeys(texts):
-        out.append(discovery.Candidate(f"cand_{len(out) + 1}", text))
-    return out[:discovery.MAX_CANDIDATES + generalise.MAX_CANDIDATES]
-
-
 def _from_certificates(model: LoadedModel, plan_: SizePlan, deadline: float | None,
                        names: list[str], seed: int) -> list[str]:
     """PDR certificates of the smallest instance with two threads, generalised."""
@@ -691,7 +710,7 @@ def _from_certificates(model: LoadedModel, plan_: SizePlan, deadline: float | No
     except SpecError:
         return []
     props = [p for p in small.properties if p.name in names]
-    smts = generalise.certificates(small, props, deadline, CERT_SECONDS, seed)
+    smts = generalise.certificates(small, props, deadline, seed)
     g = generalise.Generaliser(small, program, plan_, discovery.taken_names(program))
     out: list[str] = []
     for smt in smts:

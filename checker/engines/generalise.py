@@ -36,7 +36,6 @@ re-checks what a proof uses.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -71,7 +70,8 @@ MAX_VARS = 3          # quantified variables in one candidate
 MAX_CLAUSES = 400     # clauses generalised per certificate
 MAX_CANDIDATES = 1000  # candidates from all certificates together
 MAX_TABLE = 256       # value pairs of two cells read as a relation
-PROPERTY_MS = 20_000  # PDR's time for one property of the small instance
+PROPERTY_RLIMIT = 30_000_000  # PDR's z3 resources for one property (~10 s; the same
+                              # on every machine, so the candidates are too)
 
 Z = Any
 
@@ -89,21 +89,16 @@ class _Cell:
 
 
 def certificates(ts: TransitionSystem, props: list[Property], deadline: float | None,
-                 seconds: float, seed: int = 0) -> list[str]:
+                 seed: int = 0) -> list[str]:
     """PDR certificates (SMT-LIB text over the instance's cells) for the properties
-    PDR proves within `seconds` (each property gets at most PROPERTY_MS)."""
-    until = time.monotonic() + seconds
-    until = until if deadline is None else min(until, deadline)
+    PDR proves within PROPERTY_RLIMIT each."""
     out: list[str] = []
     for p in props:
-        if expired(until):
-            break
-        left_ms = int((until - time.monotonic()) * 1000)
-        if left_ms <= 0:
+        if expired(deadline):
             break
         try:
-            res = pdr(ts, [p], seed=seed, timeout_ms=min(PROPERTY_MS, left_ms),
-                      deadline=until)[p.name]
+            res = pdr(ts, [p], seed=seed, deadline=deadline, trace_depth=0,
+                      rlimit=PROPERTY_RLIMIT)[p.name]
         except CertificateError:  # a certificate the re-check refused: nothing to learn
             continue
         if res.verdict is Verdict.PROVED and res.certificate is not None:
@@ -240,9 +235,16 @@ class Generaliser:
             if len(pos) == 1:
                 return pos[0]
             return " or ".join(paren(x) for x in pos) if pos else "false"
+        if not pos:  # `not (a and b)`: as `a -> b'` when b has a plain negation
+            plain = [x for x in neg if _negated(x) is not None]
+            if not plain:
+                return f"not ({' and '.join(paren(x) for x in neg)})"
+            last = plain[-1]
+            pos = [_negated(last) or ""]
+            neg = [x for x in neg if x is not last]
+            if not neg:
+                return pos[0]
         left = " and ".join(paren(x) for x in neg)
-        if not pos:
-            return f"not ({left})" if len(neg) > 1 else f"not {paren(neg[0])}"
         return f"{left} -> {' or '.join(paren(x) for x in pos)}"
 
     def _formula(self, e: Z, mentioned: set[str], prefer: bool) -> str:
@@ -413,6 +415,15 @@ class Generaliser:
         if complement:
             return " and ".join(f"{cell.text} != {_show(v)}" for v in excluded)
         return " or ".join(f"{cell.text} == {_show(v)}" for v in allowed)
+
+
+def _negated(text: str) -> str | None:
+    """`a != b` for `a == b` (and back), when the text is one such comparison."""
+    if " and " in text or " or " in text or "->" in text or text.startswith("not "):
+        return None
+    if text.count(" == ") + text.count(" != ") != 1:
+        return None
+    return text.replace(" == ", " != ") if " == " in text else text.replace(" != ", " == ")
 
 
 def _show(v: Value) -> str:

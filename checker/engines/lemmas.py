@@ -372,7 +372,17 @@ def pc_in(t: str, allowed: set[object], ts: TransitionSystem) -> str:
 
 
 def paren(s: str) -> str:
-    return f"({s})" if " or " in s or " and " in s or "->" in s else s
+    """`s` in parentheses when an `and`, `or` or `->` outside any is in it."""
+    depth = 0
+    for i, ch in enumerate(s):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif depth == 0 and (s.startswith(" or ", i) or s.startswith(" and ", i)
+                             or s.startswith("->", i)):
+            return f"({s})"
+    return s
 
 
 def quantify(vars_: tuple[Var, ...], body: str, plan: SizePlan) -> str:

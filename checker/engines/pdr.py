@@ -27,10 +27,12 @@ ENGINE = "pdr"
 
 def pdr(ts: TransitionSystem, props: list[Property], *, seed: int = 0,
         timeout_ms: int | None = None, deadline: float | None = None,
-        trace_depth: int = 60, background: str | None = None) -> dict[str, PropertyResult]:
+        trace_depth: int = 60, background: str | None = None,
+        rlimit: int | None = None) -> dict[str, PropertyResult]:
     """`background`: an inductive invariant already known (SMT-LIB over the step-0
     constants) that the search may assume; the certificate then includes it, so
-    the re-check does not have to trust it."""
+    the re-check does not have to trust it. `rlimit`: z3's resource limit for each
+    property's search (unlike a time limit, the same on every machine and load)."""
     results: dict[str, PropertyResult] = {}
     # one encoding for every property; each gets its own Horn-clause solver
     enc = Encoder(ts, z3.Context(), ints=True)
@@ -45,13 +47,13 @@ def pdr(ts: TransitionSystem, props: list[Property], *, seed: int = 0,
         if remaining is not None:
             limit = min(limit or 10**9, max(1, int(remaining * 1000)))
         results[p.name] = _one(ts, enc, known, p, seed, limit, deadline, trace_depth,
-                               bool(background))
+                               bool(background), rlimit)
     return results
 
 
 def _one(ts: TransitionSystem, enc: Encoder, known: z3.ExprRef, p: Property, seed: int,
          timeout_ms: int | None, deadline: float | None, trace_depth: int,
-         background: bool) -> PropertyResult:
+         background: bool, rlimit: int | None = None) -> PropertyResult:
     ctx = enc.ctx
     s0, s1 = enc.flat(0), enc.flat(1)
     inv = z3.Function("Inv", *[x.sort() for x in s0], z3.BoolSort(ctx))
@@ -59,6 +61,8 @@ def _one(ts: TransitionSystem, enc: Encoder, known: z3.ExprRef, p: Property, see
     solver.set("random_seed", seed)
     if timeout_ms:
         solver.set("timeout", timeout_ms)
+    if rlimit:
+        solver.set("rlimit", rlimit)
     solver.add(z3.ForAll(s0, z3.Implies(z3.And(enc.domains(0), enc.init()), inv(*s0))))
     step_vars = [*s0, *s1, enc.selector(0)]
     solver.add(z3.ForAll(step_vars, z3.Implies(
