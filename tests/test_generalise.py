@@ -4,6 +4,8 @@ elements, in the modeling language."""
 
 from __future__ import annotations
 
+import re
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from checker.engines.generalise import Generaliser, certificates
 from checker.engines.lemmas import Candidate, taken_names
 from checker.ir import TransitionSystem
 from checker.lower import lower
+from checker.results import ExitCode
 from checker.sizes import instance_defines, plan
 from spec.loader import load_file
 from spec.program import CUR, HOLDER, PC, obj_var
@@ -146,3 +149,18 @@ def test_generalised_certificates_type_check_and_prove(
     for n in names:
         assert found.results[n].proved, (n, found.results[n].reason)
     assert any("holder(l) == t" in text for _, text in found.lemmas), found.lemmas
+
+
+def test_lemmas_from_is_on_the_replay_line_and_reproduces_the_run(
+        write_model: Callable[..., Path], run_cli: Callable[..., Any]) -> None:
+    path = write_model(GUARDED, runtime=True)
+    first = run_cli([path, "--all-sizes", "--lemmas-from", "certificates", "--no-certificates"])
+    assert first.code == ExitCode.OK, first.out
+    replay = re.search(r"^replay: (.*)$", first.out, re.MULTILINE)
+    assert replay is not None and "--lemmas-from certificates" in replay.group(1)
+    again = run_cli(shlex.split(replay.group(1))[1:])
+    assert again.out == first.out  # the same lemmas: PDR's budget is not a time limit
+    # without candidates only the model's own lemmas count: R1 is not inductive alone
+    bare = run_cli([path, "--all-sizes", "--lemmas-from", "none", "--no-certificates"])
+    assert bare.code == ExitCode.INCONCLUSIVE
+    assert "lemmas found for all sizes" not in bare.out
