@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import z3
+from test_allsizes import GUARDED  # one mutex guards a shared object
 
 from checker.encode import NONE_CODE
 from checker.engines.allsizes import instance, prove, with_lemmas
@@ -24,20 +25,6 @@ from spec.loader import load_file
 from spec.program import CUR, HOLDER, PC, obj_var
 from spec.sorts import EnumT, MapT, map_keys
 from spec.typecheck import check
-
-# one mutex guards a shared object (as in tests/test_allsizes.py)
-GUARDED = """\
-model guarded
-include "runtime.spec"
-lock l: mutex
-object data: object shared guarded_by l
-proc work(t: Thread) {
-  acquire l
-  if not alive(data) { alloc data }
-  read data
-  release l
-}
-"""
 
 
 def _setup(write_model: Callable[..., Path]) -> tuple[Generaliser, TransitionSystem, Any]:
