@@ -10,6 +10,7 @@ property. ``render`` prints the invariant with the model's names and values.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import z3
@@ -101,13 +102,28 @@ def cell_table(ts: TransitionSystem, enc: Encoder) -> dict[str, tuple[str, Type]
     return out
 
 
-def _cell(e: Any) -> str | None:
+def constant_name(e: Any) -> str | None:
     """The name of an uninterpreted constant (a state cell), else None; cheaper
     than printing the term (z3's printer is slow on every node of a large invariant)."""
     if z3.is_app(e) and e.num_args() == 0 and \
             e.decl().kind() == z3.Z3_OP_UNINTERPRETED:
         return e.decl().name()  # type: ignore[no-any-return]
     return None
+
+
+def subterms(e: Any) -> Iterator[Any]:
+    """Every distinct node of a term, each once (terms share subterms: a tree walk
+    would visit them once per path); quantifier bodies are not entered."""
+    seen: set[int] = set()
+    todo = [e]
+    while todo:
+        x = todo.pop()
+        if x.get_id() in seen:
+            continue
+        seen.add(x.get_id())
+        yield x
+        if z3.is_app(x):
+            todo.extend(x.children())
 
 
 def render(ts: TransitionSystem, enc: Encoder, formula: Any) -> tuple[str, int]:
@@ -133,12 +149,12 @@ def render(ts: TransitionSystem, enc: Encoder, formula: Any) -> tuple[str, int]:
         return str(n)
 
     def typ(e: Any) -> Type | None:
-        cell = _cell(e)
+        cell = constant_name(e)
         return table[cell][1] if cell in table else None
 
     def term(e: Any) -> str:
         """An operand of arithmetic: enumeration cells stand for their codes."""
-        cell = _cell(e)
+        cell = constant_name(e)
         if cell in table:
             name, t = table[cell]
             return f"#{name}" if enum_of(t)[0] is not None else name
@@ -188,7 +204,7 @@ def render(ts: TransitionSystem, enc: Encoder, formula: Any) -> tuple[str, int]:
                     enum_of(tb)[0] == sort:
                 return f"{show(a)} {op} {show(b)}"
             return f"{term(a)} {op} {term(b)}"
-        cell = _cell(e)
+        cell = constant_name(e)
         if cell in table:
             return table[cell][0]
         if z3.is_int_value(e):

@@ -42,7 +42,7 @@ from typing import Any
 
 import z3
 
-from checker.certificate import CertificateError, parse
+from checker.certificate import CertificateError, constant_name, parse, subterms
 from checker.encode import NONE_CODE, Encoder
 from checker.engines.lemmas import Var, paren, pc_in, quantify
 from checker.engines.pdr import pdr
@@ -266,7 +266,7 @@ class Generaliser:
         if z3.is_implies(e):
             a, b = (paren(self._formula(c, mentioned, prefer)) for c in e.children())
             return f"{a} -> {b}"
-        name = _const(e)
+        name = constant_name(e)
         if name is not None and name in self.cells and isinstance(self.cells[name].type, BoolT):
             return self.cells[name].text
         return self._atom(e, mentioned, prefer)
@@ -284,7 +284,7 @@ class Generaliser:
                 z3.Z3_OP_GT: z3.Z3_OP_LT}
         if z3.is_int_value(a) and not z3.is_int_value(b):
             a, b, kind = b, a, flip.get(kind, kind)
-        ca, cb = _const(a), _const(b)
+        ca, cb = constant_name(a), constant_name(b)
         if ca in self.cells and z3.is_int_value(b):
             cell = self.cells[ca]
             n = b.as_long()
@@ -434,27 +434,8 @@ def _bare(t: Type) -> Type:
     return t.inner if isinstance(t, OptionT) else t
 
 
-def _const(e: Z) -> str | None:
-    if z3.is_app(e) and e.num_args() == 0 and e.decl().kind() == z3.Z3_OP_UNINTERPRETED:
-        return str(e.decl().name())
-    return None
-
-
 def _constants(e: Z) -> set[str]:
-    out: set[str] = set()
-    seen: set[int] = set()
-    todo = [e]
-    while todo:
-        x = todo.pop()
-        if x.get_id() in seen:
-            continue
-        seen.add(x.get_id())
-        name = _const(x)
-        if name is not None:
-            out.add(name)
-        elif z3.is_app(x):
-            todo.extend(x.children())
-    return out
+    return {n for x in subterms(e) if (n := constant_name(x)) is not None}
 
 
 def _conjuncts(e: Z) -> list[Z]:

@@ -15,7 +15,7 @@ import time
 
 import z3
 
-from checker.certificate import CertificateError, parse, recheck, render
+from checker.certificate import CertificateError, parse, recheck, render, subterms
 from checker.encode import Encoder
 from checker.engines.bmc import bmc
 from checker.ir import Property, TransitionSystem
@@ -131,15 +131,4 @@ def _proved(ts: TransitionSystem, p: Property, enc: Encoder, formula: z3.ExprRef
 
 
 def _quantified(e: z3.ExprRef) -> bool:
-    seen: set[int] = set()
-    todo = [e]
-    while todo:
-        x = todo.pop()
-        if x.get_id() in seen:
-            continue
-        seen.add(x.get_id())
-        if z3.is_quantifier(x):
-            return True
-        if z3.is_app(x):
-            todo.extend(x.children())
-    return False
+    return any(z3.is_quantifier(x) for x in subterms(e))
